@@ -1,0 +1,1 @@
+"""The reclite command line: a thin typer shell over the library."""

@@ -1,0 +1,3 @@
+from reclite.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Recommenders: one estimator interface over every model (see base.py)."""

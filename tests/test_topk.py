@@ -1,0 +1,74 @@
+"""topk against a brute-force reference, plus the named edge cases of its contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reclite.topk import topk
+
+from ._reference import topk_reference
+
+
+def test_topk_simple_order():
+    idx, s = topk(np.array([[0.1, 0.9, 0.5, 0.7]]), 3)
+    assert idx.tolist() == [[1, 3, 2]]
+    np.testing.assert_allclose(s, [[0.9, 0.7, 0.5]], rtol=1e-6)
+
+
+def test_topk_ties_smaller_index_first():
+    idx, _ = topk(np.array([[1.0, 2.0, 2.0, 1.0, 2.0]]), 4)
+    assert idx.tolist() == [[1, 2, 4, 0]]
+
+
+def test_topk_excluded_never_returned_even_when_best():
+    ex = sp.csr_matrix(np.array([[1, 1, 0, 0]]))
+    idx, s = topk(np.array([[9.0, 8.0, 1.0, 0.0]]), 4, exclude=ex)
+    assert idx.tolist() == [[2, 3, -1, -1]]
+    assert np.isneginf(s[0, 2:]).all()
+
+
+def test_topk_user_saw_everything():
+    ex = sp.csr_matrix(np.ones((1, 3)))
+    idx, _ = topk(np.array([[1.0, 2.0, 3.0]]), 2, exclude=ex)
+    assert idx.tolist() == [[-1, -1]]
+
+
+def test_topk_k_larger_than_items():
+    idx, _ = topk(np.array([[1.0, 3.0]]), 5)
+    assert idx.tolist() == [[1, 0, -1, -1, -1]]
+
+
+def test_topk_candidates_index_and_mask_agree():
+    scores = np.array([[5.0, 4.0, 3.0, 2.0]])
+    a, _ = topk(scores, 3, candidates=np.array([3, 1]))
+    b, _ = topk(scores, 3, candidates=np.array([False, True, False, True]))
+    assert a.tolist() == b.tolist() == [[1, 3, -1]]
+
+
+def test_topk_nan_ranks_last_but_stays_eligible():
+    idx, s = topk(np.array([[np.nan, 1.0, -np.inf]]), 3)
+    assert idx.tolist() == [[1, 0, 2]]
+
+
+def test_topk_rejects_bad_k():
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        topk(np.zeros((1, 3)), 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_rows=st.integers(1, 6), n_items=st.integers(1, 30), k=st.integers(1, 12),
+       seed=st.integers(0, 10_000), levels=st.integers(2, 50), with_cand=st.booleans())
+def test_topk_matches_reference(n_rows, n_items, k, seed, levels, with_cand):
+    rng = np.random.default_rng(seed)
+    # few distinct levels -> many ties
+    scores = rng.integers(0, levels, size=(n_rows, n_items)).astype(np.float32)
+    ex = sp.random(n_rows, n_items, density=0.3, format="csr", random_state=seed)
+    cand = rng.random(n_items) < 0.7 if with_cand else None
+    idx, s = topk(scores, k, exclude=ex, candidates=cand)
+    ridx, rs = topk_reference(scores, k, exclude=ex, candidates=cand)
+    np.testing.assert_array_equal(idx, ridx)
+    np.testing.assert_array_equal(s, rs)
