@@ -1,0 +1,391 @@
+"""Recommender: the one estimator interface every model shares.
+
+A model writes two methods; this base class does the rest once:
+
+- ``_fit(C, data)`` learns state from the users x items confidence matrix ``C``
+  (``csr_matrix``, float32, built from the ``confidence``/``alpha`` parameters) and
+  the training :class:`~reclite.data.dataset.Dataset` (for side information).
+- ``_score(user_idx, rows)`` returns dense float32 scores ``(len(user_idx), n_items)``
+  for a batch of users. ``rows`` are the users' confidence rows (their history);
+  ``user_idx`` is ``-1`` for a user the model never saw (``recommend_from_history``),
+  in which case only ``rows`` describe them.
+
+Batching (sized from a memory budget), seen-item filtering, candidate restriction,
+exclusion, top-K, raw-id mapping, unknown users, save and load live here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray, parse_memory
+from ..data.dataset import Dataset
+from ..data.idmap import IdMap
+from ..errors import DataError, DataWarning, RecliteError
+
+__all__ = ["Recommender", "load_model", "batch_size", "DEFAULT_MAX_MEMORY"]
+
+DEFAULT_MAX_MEMORY = "1GB"
+"""Default budget for the dense score blocks of one batch of users."""
+
+
+def batch_size(n_items: int, max_memory: int | float | str | None = None, per_item_bytes: int = 8) -> int:
+    """Users per batch so a batch's dense blocks fit ``max_memory``.
+
+    A batch holds the float32 scores plus about as much again for the model's own
+    temporaries: ``max(1, max_memory // (n_items * 8))`` users.
+    """
+    mem = parse_memory(DEFAULT_MAX_MEMORY if max_memory is None else max_memory)
+    return max(1, int(mem // (max(n_items, 1) * per_item_bytes)))
+
+
+def as_dataset(data: Dataset | sp.spmatrix | sp.sparray) -> Dataset:
+    """A Dataset as given, or one made from a users x items sparse matrix (ids = indices)."""
+    if isinstance(data, Dataset):
+        return data
+    if sp.issparse(data):
+        coo = sp.coo_matrix(data)
+        coo.sum_duplicates()
+        n_users, n_items = coo.shape
+        return Dataset(coo.row, coo.col, coo.data, users=IdMap(np.arange(n_users), "user"),
+                       items=IdMap(np.arange(n_items), "item"), name="matrix")
+    raise TypeError(f"fit expects a reclite Dataset or a users x items scipy sparse matrix, got {type(data).__name__}")
+
+
+class Recommender(BaseEstimator):
+    """Base class of every reclite model (an sklearn estimator).
+
+    Subclasses name every parameter in their own ``__init__`` (including
+    ``confidence``, ``alpha`` and ``confidence_params``), store them verbatim and
+    validate them in ``_fit``.
+
+    Attributes
+    ----------
+    n_users_, n_items_ : int
+        Shape of the training matrix.
+    users_, items_ : IdMap
+        Raw ids of the training users and items.
+    seen_ : csr_matrix of shape (n_users_, n_items_), float32
+        The training confidences. Recommenders need their training data at
+        prediction time (to filter seen items and as each user's history), so it is
+        kept openly here (the sklearn guide's stated exception).
+    item_popularity_ : ndarray of shape (n_items_,), int64
+        Distinct training users per item (the fallback for unknown users).
+    """
+
+    #: can score a user from a history alone (user_idx == -1 in ``_score``)
+    supports_history: bool = True
+    #: has item-item similarities (``_similar``)
+    supports_similar_items: bool = False
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: Dataset | sp.spmatrix) -> Recommender:
+        """Fit on a Dataset (or a users x items sparse matrix); returns ``self``.
+
+        Any earlier fit is forgotten: a second ``fit`` starts from scratch.
+        """
+        ds = as_dataset(data)
+        if len(ds) == 0:
+            raise DataError(f"{ds.name or 'data'}: no interactions to fit on")
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, key)
+        C = self._confidence_matrix(ds)
+        self.n_users_ = ds.n_users
+        self.n_items_ = ds.n_items
+        self.users_ = ds.users
+        self.items_ = ds.items
+        self.item_popularity_ = np.bincount(C.indices, minlength=ds.n_items).astype(np.int64)
+        self._fit(C, ds)
+        self.seen_ = C  # set last: the model counts as fitted only once _fit succeeded
+        return self
+
+    def _confidence_matrix(self, ds: Dataset) -> sp.csr_matrix:
+        spec = getattr(self, "confidence", "binary")
+        alpha = getattr(self, "alpha", 1.0)
+        params = getattr(self, "confidence_params", None)
+        from ..confidence import build_confidence
+
+        C = build_confidence(ds, spec, alpha=alpha, params=params)
+        C = sp.csr_matrix(C, dtype=VALUE_DTYPE)
+        C.sort_indices()
+        return C
+
+    def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score(self, user_idx: IntArray, rows: sp.csr_matrix) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _similar(self, item_idx: IntArray) -> np.ndarray:  # pragma: no cover
+        raise RecliteError(f"{type(self).__name__} has no item similarities; similar_items is not available")
+
+    # ------------------------------------------------------------------ scoring
+    def score_indices(self, user_idx: Any) -> FloatArray:
+        """Dense scores ``(len(user_idx), n_items_)`` for known users (no filtering)."""
+        check_is_fitted(self)
+        uidx = self._check_user_idx(user_idx)
+        return np.asarray(self._score(uidx, self.seen_[uidx]), dtype=VALUE_DTYPE)
+
+    def _check_user_idx(self, user_idx: Any) -> IntArray:
+        uidx = np.asarray(user_idx, dtype=np.int64).reshape(-1)
+        if uidx.size and (uidx.min() < 0 or uidx.max() >= self.n_users_):
+            raise IndexError(f"user index out of range [0, {self.n_users_})")
+        return uidx.astype(INDEX_DTYPE)
+
+    def _candidate_mask(self, items: Any, exclude: Any) -> np.ndarray | None:
+        """Combine candidate item indices and excluded item indices into one mask."""
+        if items is None and exclude is None:
+            return None
+        mask = np.ones(self.n_items_, dtype=bool)
+        if items is not None:
+            items = np.asarray(items)
+            if items.dtype == bool:
+                mask = items.copy()
+            else:
+                mask[:] = False
+                mask[np.asarray(items, dtype=np.int64)] = True
+        if exclude is not None:
+            mask[np.asarray(exclude, dtype=np.int64)] = False
+        return mask
+
+    def recommend_indices(
+        self,
+        user_idx: Any = None,
+        k: int = 10,
+        *,
+        filter_seen: bool = True,
+        items: Any = None,
+        exclude: Any = None,
+        max_memory: int | str | None = None,
+        show_progress: bool = False,
+    ) -> tuple[IntArray, FloatArray]:
+        """Top-``k`` item indices and scores for users given by index.
+
+        Parameters
+        ----------
+        user_idx : array-like of int, optional
+            Users (indices into ``users_``); all users when None.
+        k : int, default=10
+        filter_seen : bool, default=True
+            Never return an item the user has in training.
+        items : array-like of int or bool mask, optional
+            Candidate items: only these are ranked.
+        exclude : array-like of int, or csr_matrix of shape (n_users_, n_items_), optional
+            Items never returned: item indices for everyone, or per user as the
+            stored entries of a users x items matrix (e.g. the training data when the
+            model was fitted on something else).
+        max_memory : int or str, optional
+            Budget for one batch's dense scores (default ``DEFAULT_MAX_MEMORY``).
+            Results do not depend on it.
+
+        Returns
+        -------
+        idx : ndarray (n, k) int32, ``-1`` where fewer than ``k`` items are eligible
+        scores : ndarray (n, k) float32, ``-inf`` in padded slots
+        """
+        check_is_fitted(self)
+        from ..topk import topk
+
+        if k is None or int(k) < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        k = int(k)
+        uidx = (np.arange(self.n_users_, dtype=INDEX_DTYPE) if user_idx is None
+                else self._check_user_idx(user_idx))
+        ex_matrix = None
+        ex_items = exclude
+        if exclude is not None and sp.issparse(exclude):
+            ex_matrix = sp.csr_matrix(exclude)
+            if ex_matrix.shape != (self.n_users_, self.n_items_):
+                raise ValueError(f"exclude matrix has shape {ex_matrix.shape}, expected "
+                                 f"{(self.n_users_, self.n_items_)}")
+            ex_items = None
+        cand = self._candidate_mask(items, ex_items)
+        bs = batch_size(self.n_items_, max_memory)
+        out_idx = np.empty((len(uidx), k), dtype=INDEX_DTYPE)
+        out_score = np.empty((len(uidx), k), dtype=VALUE_DTYPE)
+        starts = range(0, len(uidx), bs)
+        if show_progress and len(uidx) > bs:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="recommend", unit="batch")
+        for start in starts:
+            ub = uidx[start:start + bs]
+            rows = self.seen_[ub]
+            scores = np.asarray(self._score(ub, rows), dtype=VALUE_DTYPE)
+            if scores.shape != (len(ub), self.n_items_):
+                raise RuntimeError(f"{type(self).__name__}._score returned shape {scores.shape}, "
+                                   f"expected {(len(ub), self.n_items_)}")
+            excl = None
+            if filter_seen:
+                excl = rows
+            if ex_matrix is not None:
+                extra = ex_matrix[ub]
+                excl = extra if excl is None else (excl + extra)
+            i, s = topk(scores, k, exclude=excl, candidates=cand)
+            out_idx[start:start + len(ub)] = i
+            out_score[start:start + len(ub)] = s
+        return out_idx, out_score
+
+    # ------------------------------------------------------------------ raw ids
+    def recommend(
+        self,
+        users: Any = None,
+        k: int = 10,
+        filter_seen: bool = True,
+        items: Any = None,
+        exclude: Any = None,
+        on_unknown: Literal["raise", "popular"] = "raise",
+        max_memory: int | str | None = None,
+        show_progress: bool = False,
+    ) -> pd.DataFrame:
+        """Top-``k`` recommendations in raw ids.
+
+        Parameters
+        ----------
+        users : array-like of raw user ids, optional
+            All training users when None.
+        k : int, default=10
+        filter_seen : bool, default=True
+        items : array-like of raw item ids, optional
+            Candidate items; unknown ids raise.
+        exclude : array-like of raw item ids, optional
+            Items never recommended; unknown ids are ignored.
+        on_unknown : {"raise", "popular"}, default="raise"
+            Users the model never saw raise :class:`~reclite.errors.UnknownIdError`
+            naming them, or get the most popular items (with a DataWarning that
+            gives their count).
+
+        Returns
+        -------
+        DataFrame with columns ``user, item, score, rank`` (rank starts at 1); a user
+        with fewer than ``k`` eligible items has fewer rows.
+        """
+        check_is_fitted(self)
+        if on_unknown not in ("raise", "popular"):
+            raise ValueError(f"on_unknown must be 'raise' or 'popular', got {on_unknown!r}")
+        if users is None:
+            raw_users = self.users_.ids
+            uidx = np.arange(self.n_users_, dtype=INDEX_DTYPE)
+        else:
+            raw_users = np.atleast_1d(np.asarray(users))
+            uidx = self.users_.to_index(raw_users, missing="raise" if on_unknown == "raise" else "negative")
+        cand = None if items is None else self.items_.to_index(np.atleast_1d(np.asarray(items)))
+        excl = None if exclude is None else self.items_.to_index(np.atleast_1d(np.asarray(exclude)),
+                                                                 missing="skip")
+        known = uidx >= 0
+        idx = np.full((len(uidx), int(k)), -1, dtype=INDEX_DTYPE)
+        score = np.full((len(uidx), int(k)), -np.inf, dtype=VALUE_DTYPE)
+        if known.any():
+            i, s = self.recommend_indices(uidx[known], k, filter_seen=filter_seen, items=cand,
+                                          exclude=excl, max_memory=max_memory,
+                                          show_progress=show_progress)
+            idx[known], score[known] = i, s
+        if not known.all():
+            n_unknown = int((~known).sum())
+            warnings.warn(f"{n_unknown:,} unknown user{'s' if n_unknown != 1 else ''} "
+                          "got the most popular items", DataWarning, stacklevel=2)
+            from ..topk import topk
+
+            pop = self.item_popularity_.astype(VALUE_DTYPE)[None, :]
+            i, s = topk(pop, k, candidates=self._candidate_mask(cand, excl))
+            idx[~known], score[~known] = i[0], s[0]
+        return self._frame(raw_users, idx, score)
+
+    def _frame(self, raw_users: np.ndarray, idx: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+        k = idx.shape[1]
+        valid = idx >= 0
+        rows = np.repeat(np.arange(len(raw_users)), k).reshape(idx.shape)
+        ranks = np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), idx.shape)
+        return pd.DataFrame({
+            "user": np.asarray(raw_users)[rows[valid]],
+            "item": self.items_.to_raw(idx[valid]),
+            "score": score[valid],
+            "rank": ranks[valid],
+        })
+
+    def _history_row(self, item_idx: IntArray) -> sp.csr_matrix:
+        alpha = float(getattr(self, "alpha", 1.0))
+        item_idx = np.unique(np.asarray(item_idx, dtype=INDEX_DTYPE))
+        data = np.full(len(item_idx), 1.0 + alpha, dtype=VALUE_DTYPE)
+        return sp.csr_matrix((data, item_idx, np.array([0, len(item_idx)])), shape=(1, self.n_items_))
+
+    def recommend_from_history(
+        self, items: Any, k: int = 10, filter_seen: bool = True, candidates: Any = None,
+    ) -> pd.DataFrame:
+        """Recommend for a user the model never saw, from the raw ids of their items.
+
+        Items the model does not know are ignored (with a DataWarning). Returns a
+        DataFrame with columns ``item, score, rank``.
+        """
+        check_is_fitted(self)
+        if not self.supports_history:
+            raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
+        raw = np.atleast_1d(np.asarray(items))
+        hist = self.items_.to_index(raw, missing="negative")
+        if (hist < 0).any():
+            warnings.warn(f"{int((hist < 0).sum())} history items unknown to the model were ignored",
+                          DataWarning, stacklevel=2)
+            hist = hist[hist >= 0]
+        row = self._history_row(hist)
+        scores = np.asarray(self._score(np.array([-1], dtype=INDEX_DTYPE), row), dtype=VALUE_DTYPE)
+        from ..topk import topk
+
+        cand = None if candidates is None else self.items_.to_index(np.atleast_1d(np.asarray(candidates)))
+        i, s = topk(scores, k, exclude=row if filter_seen else None,
+                    candidates=self._candidate_mask(cand, None))
+        valid = i[0] >= 0
+        return pd.DataFrame({"item": self.items_.to_raw(i[0][valid]), "score": s[0][valid],
+                             "rank": np.arange(1, valid.sum() + 1, dtype=np.int32)})
+
+    def similar_items(self, items: Any, k: int = 10) -> pd.DataFrame:
+        """The ``k`` items most similar to each given item (raw ids), itself excluded.
+
+        Returns a DataFrame with columns ``item, similar, score, rank``.
+        """
+        check_is_fitted(self)
+        if not self.supports_similar_items:
+            raise RecliteError(f"{type(self).__name__} has no item similarities; similar_items is not available")
+        raw = np.atleast_1d(np.asarray(items))
+        iidx = self.items_.to_index(raw)
+        from ..topk import topk
+
+        sims = np.asarray(self._similar(iidx), dtype=VALUE_DTYPE)
+        self_ex = sp.csr_matrix((np.ones(len(iidx), dtype=VALUE_DTYPE), iidx, np.arange(len(iidx) + 1)),
+                                shape=(len(iidx), self.n_items_))
+        i, s = topk(sims, k, exclude=self_ex)
+        frame = self._frame(raw, i, s)
+        return frame.rename(columns={"user": "item", "item": "similar"})
+
+    # ------------------------------------------------------------------ files
+    def save(self, directory: Any) -> None:
+        """Save to a model directory (``arrays.npz`` + JSON; never pickle), atomically."""
+        from ..persist import save_model
+
+        save_model(self, directory)
+
+    @classmethod
+    def load(cls, directory: Any) -> Recommender:
+        """Load a model directory written by :meth:`save` (no code is run)."""
+        from ..persist import load_model as _load
+
+        model = _load(directory)
+        if cls is not Recommender and not isinstance(model, cls):
+            raise RecliteError(f"{directory} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "seen_")
+
+
+def load_model(directory: Any) -> Recommender:
+    """Load any model directory written by ``Recommender.save``."""
+    from ..persist import load_model as _load
+
+    return _load(directory)
