@@ -1,0 +1,102 @@
+"""Behaviour the base class owns, checked on the simplest model (Popularity)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import reclite
+from reclite.errors import DataWarning, RecliteError, UnknownIdError
+from reclite.models.base import batch_size
+
+
+@pytest.fixture
+def shop() -> reclite.Dataset:
+    # item popularity: a=3, c=2, b=1, d=1, e=0 users (e known only from side info)
+    df = pd.DataFrame({"user": ["u1", "u1", "u2", "u3", "u3", "u3", "u4"],
+                       "item": ["a", "b", "a", "a", "c", "d", "c"]})
+    return reclite.Dataset.from_frame(df, extra_items=["c", "e"])
+
+
+def test_batch_size_from_budget():
+    assert batch_size(1000, 8000) == 1
+    assert batch_size(1000, 80_000) == 10
+    assert batch_size(10**6, 1) == 1  # never zero
+
+
+def test_fit_on_csr_uses_indices_as_ids():
+    X = sp.csr_matrix(np.array([[1, 0, 1], [0, 1, 0]], dtype=np.float32))
+    m = reclite.Popularity().fit(X)
+    recs = m.recommend([1], k=3)
+    assert recs["item"].tolist() == [0, 2]  # both once-used; item 1 seen by user 1
+
+
+def test_recommend_items_restricts_and_exclude_removes(shop):
+    m = reclite.Popularity().fit(shop)
+    assert m.recommend(["u2"], k=5)["item"].tolist() == ["c", "b", "d", "e"]
+    assert m.recommend(["u2"], k=5, items=["d", "e", "b"])["item"].tolist() == ["b", "d", "e"]
+    assert m.recommend(["u2"], k=5, exclude=["c", "zz"])["item"].tolist() == ["b", "d", "e"]
+
+
+def test_recommend_ranks_start_at_one_and_rows_shrink(shop):
+    m = reclite.Popularity().fit(shop)
+    recs = m.recommend(["u3"], k=5)  # u3 saw a, c, d -> only b, e left
+    assert recs["item"].tolist() == ["b", "e"]
+    assert recs["rank"].tolist() == [1, 2]
+
+
+def test_unknown_user_error_names_them(shop):
+    m = reclite.Popularity().fit(shop)
+    with pytest.raises(UnknownIdError, match=r"1 unknown user id \(e.g. 'ghost'\)"):
+        m.recommend(["u1", "ghost"])
+
+
+def test_unknown_user_popular_warns_with_count(shop):
+    m = reclite.Popularity().fit(shop)
+    with pytest.warns(DataWarning, match="2 unknown users got the most popular items"):
+        recs = m.recommend(["g1", "u1", "g2"], k=2, on_unknown="popular")
+    assert recs[recs.user == "g1"]["item"].tolist() == ["a", "c"]
+    assert recs[recs.user == "u1"]["item"].tolist() == ["c", "d"]  # u1 saw a, b
+
+
+def test_exclude_matrix_per_user(shop):
+    m = reclite.Popularity().fit(shop)
+    ex = sp.csr_matrix(([1.0], ([0], [2])), shape=(m.n_users_, m.n_items_))  # u1 also excludes c
+    idx, _ = m.recommend_indices([0, 1], k=2, exclude=ex)
+    c = m.items_.to_index(["c"])[0]
+    assert c not in idx[0] and c in idx[1]
+
+
+def test_results_independent_of_max_memory(shop):
+    m = reclite.Popularity().fit(shop)
+    a = m.recommend_indices(k=3, max_memory=1)
+    b = m.recommend_indices(k=3, max_memory="1GB")
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_recommend_from_history_ignores_unknown_items(shop):
+    m = reclite.Popularity().fit(shop)
+    with pytest.warns(DataWarning, match="1 history items unknown"):
+        recs = m.recommend_from_history(["a", "nope"], k=2)
+    assert recs["item"].tolist() == ["c", "b"]
+
+
+def test_similar_items_unsupported_is_clear(shop):
+    m = reclite.Popularity().fit(shop)
+    with pytest.raises(RecliteError, match="Popularity has no item similarities"):
+        m.similar_items(["a"])
+
+
+def test_second_fit_forgets_the_first(shop):
+    m = reclite.Popularity().fit(shop)
+    other = reclite.Dataset.from_frame(pd.DataFrame({"user": [1], "item": [7]}))
+    m.fit(other)
+    assert m.n_items_ == 1 and m.items_.ids.tolist() == [7]
+
+
+def test_fit_empty_data_is_an_error(shop):
+    with pytest.raises(reclite.DataError, match="no interactions"):
+        reclite.Popularity().fit(shop.subset(np.zeros(len(shop), dtype=bool)))
