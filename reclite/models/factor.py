@@ -1,0 +1,518 @@
+"""ALS, BPR and LMF through `implicit`, on CPU or GPU: the only module that imports implicit.
+
+Each class is a thin estimator over one of implicit's models. reclite builds the
+confidence matrix ``C`` (users x items ``scipy.sparse.csr_matrix``, float32, every
+stored entry ``c_ui = 1 + alpha * f_ui`` from the ``confidence`` expression) and hands
+exactly that matrix to implicit. implicit's own ``alpha`` is always left at 1.0, so the
+weight is applied once, here. What each implicit model then does with the values
+(checked in implicit 0.7.3's source):
+
+- **ALS** reads each value as the confidence ``c_ui`` of Hu, Koren & Volinsky
+  (2008): its conjugate-gradient and Cholesky solvers add ``(c_ui - 1) y_i y_i^T`` to
+  ``Y^T Y + reg I`` and ``c_ui y_i`` to the right-hand side (``implicit/cpu/_als.pyx``,
+  ``_least_squares_cg``/``_least_squares``; ``implicit/cpu/als.py`` lines 133-134
+  multiply by ``alpha`` only when ``alpha != 1.0``).
+- **BPR** ignores the values: an entry only says "user liked item" (the docstring of
+  ``implicit.cpu.bpr.BayesianPersonalizedRanking.fit``; confirmed by a fit on binary
+  and on weighted data giving bit-identical factors). ``confidence`` therefore has no
+  effect on BPR; a non-binary spec warns.
+- **LMF** multiplies each positive's gradient term by the value
+  (``deriv += c_ui * y_i`` and ``- c_ui * sigmoid(x_u . y_i) * y_i`` in
+  ``implicit/cpu/lmf.pyx``, ``lmf_update``); sampled negatives have weight 1.
+
+Devices: ``device="cpu"`` uses ``implicit.cpu``; ``"gpu"`` uses ``implicit.gpu`` (ALS,
+BPR) and raises :class:`~reclite.errors.DeviceError` when ``implicit.gpu.HAS_CUDA`` is
+false, never falling back silently; ``"auto"`` uses the GPU when implicit can, logs
+which device it chose at INFO, and records it in ``device_``. LMF has no GPU version
+in implicit. Factors are always stored as plain float32 NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from numbers import Integral, Real
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_scalar
+
+from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray
+from ..data.dataset import Dataset
+from ..errors import DeviceError
+from .base import Recommender
+
+__all__ = ["ALS", "BPR", "LMF", "gpu_available", "gpu_unavailable_reason", "implicit_seed"]
+
+log = logging.getLogger(__name__)
+
+_DEVICES = ("auto", "cpu", "gpu")
+
+
+# ---------------------------------------------------------------------- devices
+def gpu_available() -> bool:
+    """Whether implicit can train on a CUDA device here (``implicit.gpu.HAS_CUDA``)."""
+    import implicit.gpu
+
+    return bool(implicit.gpu.HAS_CUDA)
+
+
+def gpu_unavailable_reason() -> str:
+    """Why implicit cannot use a GPU here, in a few words (empty when it can).
+
+    implicit sets ``HAS_RMM`` when ``import rmm`` works and ``HAS_CUDA`` only when its
+    CUDA extension loads *and* a device answers (``implicit/gpu/__init__.py``).
+    """
+    import implicit.gpu
+
+    if implicit.gpu.HAS_CUDA:
+        return ""
+    if not getattr(implicit.gpu, "HAS_RMM", False):
+        return "the 'rmm' package is not installed (implicit needs it for its GPU models)"
+    return "no CUDA device was found, or this implicit build has no CUDA extension"
+
+
+def _resolve_device(device: str, model: str, has_gpu_impl: bool = True) -> str:
+    if device not in _DEVICES:
+        raise ValueError(f"{model}: device must be one of {', '.join(map(repr, _DEVICES))}, got {device!r}")
+    if device == "cpu":
+        return "cpu"
+    if device == "gpu":
+        if not has_gpu_impl:
+            raise DeviceError(f"{model} has no GPU implementation in implicit; use device='cpu' (or 'auto')")
+        if not gpu_available():
+            raise DeviceError(
+                f"{model}: device='gpu' was requested but implicit cannot use a GPU here: "
+                f"{gpu_unavailable_reason()}. Fix: on a machine with an NVIDIA GPU run "
+                "pip install \"reclite[gpu]\" (rmm and a CUDA build of implicit), or use device='cpu'.")
+        return "gpu"
+    use_gpu = has_gpu_impl and gpu_available()
+    chosen = "gpu" if use_gpu else "cpu"
+    if use_gpu:
+        why = "implicit found a CUDA device"
+    elif not has_gpu_impl:
+        why = f"implicit has no GPU {model}"
+    else:
+        why = gpu_unavailable_reason()
+    log.info("%s: device='auto' -> fitting on %s (%s)", model, chosen.upper(), why)
+    return chosen
+
+
+def implicit_seed(random_state: Any) -> int:
+    """The int seed handed to implicit.
+
+    An int is passed through unchanged (so ``ALS(random_state=s)`` reproduces
+    implicit's ``AlternatingLeastSquares(random_state=s)``); a Generator, SeedSequence
+    or None is turned into one with ``np.random.default_rng(random_state).integers``.
+    """
+    if isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(f"random_state must be an int, a numpy Generator or None, got {random_state!r}")
+    if isinstance(random_state, (Integral, np.integer)):
+        if random_state < 0:
+            raise ValueError(f"random_state must be non-negative, got {random_state}")
+        return int(random_state)
+    if random_state is not None and not isinstance(random_state, (np.random.Generator, np.random.SeedSequence)):
+        raise TypeError(f"random_state must be an int, a numpy Generator or None, got "
+                        f"{type(random_state).__name__}")
+    return int(np.random.default_rng(random_state).integers(2**31 - 1))
+
+
+def _to_numpy(factors: Any) -> np.ndarray:
+    """Factors as a C-contiguous float32 ndarray (GPU ``implicit.gpu.Matrix`` included)."""
+    if hasattr(factors, "to_numpy"):
+        factors = factors.to_numpy()
+    return np.ascontiguousarray(np.asarray(factors), dtype=VALUE_DTYPE)
+
+
+# ---------------------------------------------------------------------- base
+class _ImplicitModel(Recommender):
+    """Shared fit/score/similar logic of the three implicit wrappers."""
+
+    supports_similar_items = True
+    _name = "model"
+    _has_gpu = True
+
+    # subclass hooks --------------------------------------------------------
+    def _check_params(self) -> None:
+        check_scalar(self.factors, "factors", Integral, min_val=1)
+        check_scalar(self.iterations, "iterations", Integral, min_val=0)
+        check_scalar(self.regularization, "regularization", Real, min_val=0.0)
+        check_scalar(self.num_threads, "num_threads", Integral, min_val=0)
+        check_scalar(self.alpha, "alpha", Real, min_val=0.0)
+
+    def _make(self, device: str, seed: int) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # fit -------------------------------------------------------------------
+    def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
+        from threadpoolctl import threadpool_limits
+
+        self._check_params()
+        device = _resolve_device(self.device, self._name, self._has_gpu)
+        seed = implicit_seed(self.random_state)
+        if not isinstance(C, sp.csr_matrix) or C.dtype != np.float32:  # base.fit guarantees both
+            C = sp.csr_matrix(C, dtype=np.float32)
+        # implicit's ALS checks the BLAS thread pool when it is *constructed*
+        # (implicit/cpu/als.py line 96, check_blas_config) and all three models do
+        # their many small dense products per user: BLAS threads stay at 1 throughout.
+        with threadpool_limits(1, "blas"):
+            model = self._make(device, seed)  # a fresh model: never a warm start
+            model.fit(C, show_progress=bool(self.show_progress))
+        self.user_factors_ = _to_numpy(model.user_factors)
+        self.item_factors_ = _to_numpy(model.item_factors)
+        self.device_ = device
+
+    # scoring ---------------------------------------------------------------
+    def _user_vectors(self, user_idx: IntArray, rows: sp.csr_matrix) -> np.ndarray:
+        user_idx = np.asarray(user_idx)
+        known = user_idx >= 0
+        if known.all():
+            return self.user_factors_[user_idx]
+        out = np.empty((len(user_idx), self.user_factors_.shape[1]), dtype=VALUE_DTYPE)
+        out[known] = self.user_factors_[user_idx[known]]
+        out[~known] = self._fold_in(sp.csr_matrix(rows)[np.flatnonzero(~known)])
+        return out
+
+    def _score(self, user_idx: IntArray, rows: sp.csr_matrix) -> np.ndarray:
+        return self._user_vectors(user_idx, rows) @ self.item_factors_.T
+
+    def _similar(self, item_idx: IntArray) -> np.ndarray:
+        """Cosine of item factors (as implicit's ``similar_items``; zero vectors score 0)."""
+        Y = self.item_factors_
+        norms = np.linalg.norm(Y, axis=1)
+        norms[norms == 0] = 1.0
+        q = Y[np.asarray(item_idx, dtype=INDEX_DTYPE)]
+        return (q @ Y.T) / norms[np.asarray(item_idx)][:, None] / norms[None, :]
+
+    def user_vectors_from_history(self, rows: sp.csr_matrix) -> np.ndarray:
+        """Fold-in user factors for users given only by their confidence rows."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        return self._fold_in(sp.csr_matrix(rows, dtype=VALUE_DTYPE))
+
+
+# ---------------------------------------------------------------------- ALS
+class ALS(_ImplicitModel):
+    """Implicit-feedback alternating least squares (Hu, Koren & Volinsky 2008), via implicit.
+
+    Minimises ``sum_ui c_ui (p_ui - x_u . y_i)^2 + reg (|X|^2 + |Y|^2)`` where
+    ``p_ui = 1`` for stored entries and ``c_ui`` is reclite's confidence
+    ``1 + alpha * f_ui`` (1 for everything unstored), solved with implicit's
+    conjugate-gradient ALS (``implicit.cpu.als.AlternatingLeastSquares``, or the CUDA
+    version).
+
+    **Confidence mapping.** implicit receives reclite's matrix ``C`` unchanged and
+    reads each stored value as ``c_ui`` itself; its ``alpha`` is fixed at 1.0 (it would
+    otherwise multiply ``C`` again). So ``ALS(alpha=a, confidence="binary")`` equals
+    implicit's ``AlternatingLeastSquares(alpha=1.0)`` fitted on a 0/1 matrix whose ones
+    are replaced by ``1 + a`` -- the same fit as implicit's ``alpha=1 + a`` on the 0/1
+    matrix.
+
+    Parameters
+    ----------
+    factors : int, default=64
+        Latent dimensions.
+    regularization : float, default=0.05
+        L2 weight ``reg`` on user and item factors.
+    iterations : int, default=15
+        ALS sweeps (each solves users, then items).
+    alpha : float, default=1.0
+        Confidence scale: stored weights are ``1 + alpha * f`` (binary: ``1 + alpha``).
+    confidence : str, default="binary"
+        Confidence expression (``reclite.confidence``), e.g. ``"genre+pop"``.
+    confidence_params : dict, optional
+        Parameters of confidence components.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the initial factors. An int is passed to implicit unchanged; a
+        Generator or None gives an int through ``default_rng(random_state)``.
+    num_threads : int, default=0
+        implicit's threads; 0 uses every core. ALS results do not depend on it.
+    device : {"auto", "cpu", "gpu"}, default="auto"
+        Where to fit; see the module notes. ``"gpu"`` without CUDA raises DeviceError.
+    show_progress : bool, default=False
+        Show implicit's progress bar during fit.
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users_, factors), float32
+    item_factors_ : ndarray of shape (n_items_, factors), float32
+    device_ : {"cpu", "gpu"}
+        Where the model was fitted.
+
+    Notes
+    -----
+    Scores are ``user_factors_[u] @ item_factors_.T``. A user given only by a history
+    (``recommend_from_history``) gets implicit's ``recalculate_user`` solution, written
+    here in NumPy: ``x = (Y^T Y + Y^T (C_u - I) Y + reg I)^{-1} Y^T C_u p_u`` with the
+    history's confidence row ``C_u``. ``similar_items`` is the cosine of item factors.
+    The defaults (64 factors, reg 0.05, 15 iterations) came from a small search on a
+    validation split of MovieLens 100K (``benchmarks/accuracy_factor.py``).
+
+    Examples
+    --------
+    >>> import reclite
+    >>> model = reclite.ALS(factors=16, random_state=0, device="cpu").fit(reclite.demo_dataset())
+    >>> model.recommend(k=3).columns.tolist()
+    ['user', 'item', 'score', 'rank']
+    """
+
+    _name = "ALS"
+
+    def __init__(self, *, factors: int = 64, regularization: float = 0.05, iterations: int = 15,
+                 alpha: float = 1.0, confidence: str = "binary", confidence_params: dict | None = None,
+                 random_state: int | np.random.Generator | None = None, num_threads: int = 0,
+                 device: Literal["auto", "cpu", "gpu"] = "auto", show_progress: bool = False) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.alpha = alpha
+        self.confidence = confidence
+        self.confidence_params = confidence_params
+        self.random_state = random_state
+        self.num_threads = num_threads
+        self.device = device
+        self.show_progress = show_progress
+
+    def _make(self, device: str, seed: int) -> Any:
+        kw = dict(factors=int(self.factors), regularization=float(self.regularization), alpha=1.0,
+                  dtype=np.float32, iterations=int(self.iterations), random_state=seed)
+        if device == "gpu":
+            import implicit.gpu.als
+
+            return implicit.gpu.als.AlternatingLeastSquares(**kw)
+        import implicit.cpu.als
+
+        return implicit.cpu.als.AlternatingLeastSquares(num_threads=int(self.num_threads), **kw)
+
+    def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
+        return als_solve_users(self.item_factors_, rows, float(self.regularization))
+
+
+def als_solve_users(item_factors: np.ndarray, rows: sp.csr_matrix, regularization: float) -> np.ndarray:
+    """User factors that best explain confidence rows, given fixed item factors.
+
+    The exact least-squares step of implicit ALS (implicit's ``recalculate_user``,
+    i.e. ``_least_squares`` in ``implicit/cpu/_als.pyx``), in float64 NumPy::
+
+        A_u = Y^T Y + reg I + sum_{i in row u} (|c_ui| - 1) y_i y_i^T
+        b_u = sum_{i in row u, c_ui > 0} c_ui y_i
+        x_u = A_u^{-1} b_u        (0 for an empty row)
+    """
+    Y = np.asarray(item_factors, dtype=np.float64)
+    f = Y.shape[1]
+    base = Y.T @ Y + regularization * np.eye(f)
+    rows = sp.csr_matrix(rows)
+    out = np.zeros((rows.shape[0], f), dtype=VALUE_DTYPE)
+    for r in range(rows.shape[0]):
+        s, e = rows.indptr[r], rows.indptr[r + 1]
+        if s == e:
+            continue
+        idx = rows.indices[s:e]
+        c = rows.data[s:e].astype(np.float64)
+        Yh = Y[idx]
+        A = base + (Yh.T * (np.abs(c) - 1.0)) @ Yh
+        b = np.where(c > 0, c, 0.0) @ Yh
+        out[r] = np.linalg.solve(A, b)
+    return out
+
+
+# ---------------------------------------------------------------------- BPR
+class BPR(_ImplicitModel):
+    """Bayesian personalised ranking (Rendle et al. 2009), via implicit.
+
+    SGD on ``-ln sigmoid(x_u . (y_i - y_j))`` over sampled (user, liked item, other
+    item) triples (``implicit.cpu.bpr.BayesianPersonalizedRanking`` or the CUDA
+    version). implicit adds an item-bias column: ``item_factors_[:, -1]`` is the bias
+    and ``user_factors_[:, -1]`` is 1.
+
+    **Confidence mapping.** implicit's BPR uses the matrix only for *which* entries are
+    stored: values are ignored (a fit on 0/1 data and on weighted data gives identical
+    factors). ``confidence``/``alpha`` therefore only shape ``seen_`` (and a non-binary
+    spec warns). Negatives are drawn from the stored entries, i.e. in proportion to
+    item popularity.
+
+    Parameters
+    ----------
+    factors : int, default=64
+        Latent dimensions (implicit adds one bias column).
+    learning_rate : float, default=0.05
+    regularization : float, default=0.01
+    iterations : int, default=100
+        Epochs; each draws as many triples as there are stored entries.
+    verify_negative_samples : bool, default=True
+        Skip sampled "negatives" the user actually has.
+    alpha, confidence, confidence_params
+        As for :class:`ALS` (no effect on the fit, see above).
+    random_state : int, numpy Generator or None, default=None
+        As for :class:`ALS`. On CPU implicit seeds one generator per thread, so the
+        same seed gives the same factors only with the same ``num_threads`` (and, with
+        more than one thread, lock-free updates may still differ slightly).
+    num_threads : int, default=0
+        0 uses every core; use 1 for bit-reproducible fits.
+    device : {"auto", "cpu", "gpu"}, default="auto"
+    show_progress : bool, default=False
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users_, factors + 1), float32
+    item_factors_ : ndarray of shape (n_items_, factors + 1), float32
+    device_ : {"cpu", "gpu"}
+
+    Notes
+    -----
+    **From a history** (``recommend_from_history``): the user's latent part points
+    along the mean of the history items' latent factors, scaled to the median norm of
+    the training users' latent factors (so the balance between taste and item bias is
+    that of a typical user), and the bias column is 1. Items whose factors resemble the
+    history's rank first.
+    """
+
+    _name = "BPR"
+
+    def __init__(self, *, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
+                 iterations: int = 100, verify_negative_samples: bool = True, alpha: float = 1.0,
+                 confidence: str = "binary", confidence_params: dict | None = None,
+                 random_state: int | np.random.Generator | None = None, num_threads: int = 0,
+                 device: Literal["auto", "cpu", "gpu"] = "auto", show_progress: bool = False) -> None:
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.verify_negative_samples = verify_negative_samples
+        self.alpha = alpha
+        self.confidence = confidence
+        self.confidence_params = confidence_params
+        self.random_state = random_state
+        self.num_threads = num_threads
+        self.device = device
+        self.show_progress = show_progress
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_scalar(self.learning_rate, "learning_rate", Real, min_val=0.0, include_boundaries="neither")
+        if self.confidence != "binary":
+            warnings.warn(f"BPR ignores confidence values (implicit's BPR only uses which entries exist); "
+                          f"confidence={self.confidence!r} does not change the fit", UserWarning,
+                          stacklevel=4)
+
+    def _make(self, device: str, seed: int) -> Any:
+        kw = dict(factors=int(self.factors), learning_rate=float(self.learning_rate),
+                  regularization=float(self.regularization), iterations=int(self.iterations),
+                  verify_negative_samples=bool(self.verify_negative_samples), random_state=seed)
+        if device == "gpu":
+            import implicit.gpu.bpr
+
+            return implicit.gpu.bpr.BayesianPersonalizedRanking(**kw)
+        import implicit.cpu.bpr
+
+        return implicit.cpu.bpr.BayesianPersonalizedRanking(dtype=np.float32,
+                                                            num_threads=int(self.num_threads), **kw)
+
+    def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
+        latent = _mean_fold_in(self.user_factors_[:, :-1], self.item_factors_[:, :-1], rows)
+        return np.hstack([latent, np.ones((latent.shape[0], 1), dtype=VALUE_DTYPE)])
+
+
+def _mean_fold_in(user_latent: np.ndarray, item_latent: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+    """Mean of the history items' latent vectors, rescaled to the median user norm."""
+    rows = sp.csr_matrix(rows)
+    counts = np.diff(rows.indptr)
+    pattern = sp.csr_matrix((np.ones(rows.nnz, dtype=np.float64), rows.indices, rows.indptr), shape=rows.shape)
+    mean = np.asarray(pattern @ item_latent.astype(np.float64)) / np.maximum(counts, 1)[:, None]
+    norms = np.linalg.norm(mean, axis=1)
+    user_norms = np.linalg.norm(user_latent, axis=1)
+    target = float(np.median(user_norms[user_norms > 0])) if (user_norms > 0).any() else 1.0
+    scale = np.divide(target, norms, out=np.zeros_like(norms), where=norms > 0)
+    return (mean * scale[:, None]).astype(VALUE_DTYPE)
+
+
+# ---------------------------------------------------------------------- LMF
+class LMF(_ImplicitModel):
+    """Logistic matrix factorisation (Johnson 2014), via implicit (CPU only).
+
+    AdaGrad on the log-likelihood ``sum_ui c_ui x_u.y_i - (1 + c_ui) ln(1 + e^{x_u.y_i})``
+    approximated with ``neg_prop`` sampled negatives per positive
+    (``implicit.cpu.lmf.LogisticMatrixFactorization``). implicit adds a user bias and
+    an item bias column: ``user_factors_[:, -2] = 1``, ``user_factors_[:, -1]`` = user
+    bias, ``item_factors_[:, -2]`` = item bias, ``item_factors_[:, -1] = 1``.
+
+    **Confidence mapping.** implicit multiplies each stored entry's positive-gradient
+    term by its value, so ``c_ui = 1 + alpha * f_ui`` weights positive ``(u, i)``;
+    sampled negatives have weight 1. With ``confidence="binary"`` every positive
+    weighs ``1 + alpha``.
+
+    Parameters
+    ----------
+    factors : int, default=30
+    learning_rate : float, default=1.0
+        AdaGrad step size.
+    regularization : float, default=0.6
+    iterations : int, default=30
+    neg_prop : int, default=30
+        Negative samples per positive. implicit 0.7.3 caps the count per user at
+        ``factors + 2`` (``n_items`` in ``lmf_update`` is read from the factor axis), so
+        values above ``(factors + 2) / n_items_of_user`` change nothing: with 8 factors,
+        ``neg_prop=30`` and ``neg_prop=100`` give identical factors.
+    alpha : float, default=1.0
+    confidence, confidence_params, random_state, num_threads, show_progress
+        As for :class:`ALS`; results depend on ``num_threads`` (one generator per
+        thread).
+    device : {"auto", "cpu"}, default="auto"
+        implicit has no GPU LMF: ``"gpu"`` raises DeviceError, ``"auto"`` means CPU.
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users_, factors + 2), float32
+    item_factors_ : ndarray of shape (n_items_, factors + 2), float32
+    device_ : "cpu"
+
+    Notes
+    -----
+    **From a history**: as for :class:`BPR` -- the latent part is the mean of the
+    history items' latent factors scaled to the median training-user norm, the
+    item-bias switch is 1 and the user bias 0.
+    """
+
+    _name = "LMF"
+    _has_gpu = False
+
+    def __init__(self, *, factors: int = 30, learning_rate: float = 1.0, regularization: float = 0.6,
+                 iterations: int = 30, neg_prop: int = 30, alpha: float = 1.0, confidence: str = "binary",
+                 confidence_params: dict | None = None, random_state: int | np.random.Generator | None = None,
+                 num_threads: int = 0, device: Literal["auto", "cpu", "gpu"] = "auto",
+                 show_progress: bool = False) -> None:
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.neg_prop = neg_prop
+        self.alpha = alpha
+        self.confidence = confidence
+        self.confidence_params = confidence_params
+        self.random_state = random_state
+        self.num_threads = num_threads
+        self.device = device
+        self.show_progress = show_progress
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_scalar(self.learning_rate, "learning_rate", Real, min_val=0.0, include_boundaries="neither")
+        check_scalar(self.neg_prop, "neg_prop", Integral, min_val=0)
+
+    def _make(self, device: str, seed: int) -> Any:
+        import implicit.cpu.lmf
+
+        return implicit.cpu.lmf.LogisticMatrixFactorization(
+            factors=int(self.factors), learning_rate=float(self.learning_rate),
+            regularization=float(self.regularization), dtype=np.float32, iterations=int(self.iterations),
+            neg_prop=int(self.neg_prop), num_threads=int(self.num_threads), random_state=seed)
+
+    def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
+        latent = _mean_fold_in(self.user_factors_[:, :-2], self.item_factors_[:, :-2], rows)
+        n = latent.shape[0]
+        return np.hstack([latent, np.ones((n, 1), dtype=VALUE_DTYPE), np.zeros((n, 1), dtype=VALUE_DTYPE)])
