@@ -118,16 +118,23 @@ class IdMap:
             them, become ``-1``, or are dropped.
         """
         arr = _as_id_array(raw)
+        idx = None
         if arr.dtype.kind != self._ids.dtype.kind:
             # integer ids asked as strings (from a CSV or the command line) or vice versa
             if self._ids.dtype.kind == "i" and arr.dtype.kind == "U":
                 try:
                     arr = arr.astype(np.int64)
                 except ValueError:
-                    pass
+                    # some strings are not integers: look up the ones that are, one by one
+                    # (vectorised), so ['x', '1'] finds '1' and reports only 'x'
+                    is_int = pd.Series(arr).str.fullmatch(r"\s*[+-]?\d{1,18}\s*").to_numpy(dtype=bool)
+                    idx = np.full(len(arr), -1, dtype=np.intp)
+                    if is_int.any():
+                        idx[is_int] = self._index.get_indexer(arr[is_int].astype(np.int64))
             elif self._ids.dtype.kind == "U":
                 arr = arr.astype(str)
-        idx = self._index.get_indexer(arr) if len(arr) else np.empty(0, dtype=np.intp)
+        if idx is None:
+            idx = self._index.get_indexer(arr) if len(arr) else np.empty(0, dtype=np.intp)
         idx = idx.astype(INDEX_DTYPE)
         if missing == "negative":
             return idx

@@ -1,0 +1,163 @@
+"""Dataset: the matrix, subsets sharing IdMaps, immutability, duplicates, extra items, summary.
+
+The ``tiny`` fixture (tests/conftest.py): users a, b, c; items w, x, y, z;
+a: w=5 (t1), x=3 (t2), y=4 (t3); b: x=1 (t5), z=2 (t4); c: w=4 (t7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from reclite import Dataset, IdMap, MultiHot
+from reclite.errors import DataError, DataWarning
+
+TINY_DENSE = [[5, 3, 4, 0],
+              [0, 1, 0, 2],
+              [4, 0, 0, 0]]
+
+
+def test_matrix_shape_dtype_values(tiny):
+    m = tiny.matrix()
+    assert type(m) is sp.csr_matrix  # implicit rejects csr_array
+    assert m.shape == (3, 4) and m.dtype == np.float32
+    assert m.has_sorted_indices
+    assert m.toarray().tolist() == TINY_DENSE
+
+
+def test_matrix_is_a_fresh_copy(tiny):
+    m = tiny.matrix()
+    m.data[:] = 0
+    m.indices[:] = 0
+    assert tiny.matrix().toarray().tolist() == TINY_DENSE
+
+
+def test_interactions_dtypes(tiny):
+    df = tiny.interactions
+    assert df.dtypes.astype(str).to_dict() == {"user": "int32", "item": "int32", "value": "float32",
+                                               "time": "int64"}
+
+
+def test_to_frame_raw_ids(tiny):
+    df = tiny.to_frame()
+    assert list(zip(df["user"], df["item"], df["value"])) == [
+        ("a", "w", 5.0), ("a", "x", 3.0), ("a", "y", 4.0), ("b", "z", 2.0), ("b", "x", 1.0), ("c", "w", 4.0)]
+
+
+@pytest.mark.parametrize("attr", ["user_idx", "item_idx", "values", "times", "years"])
+def test_arrays_read_only(tiny, attr):
+    with pytest.raises(ValueError, match="read-only"):
+        getattr(tiny, attr)[0] = 0
+
+
+def test_subset_keeps_idmaps_and_side_information(tiny):
+    part = tiny.subset(np.array([True, False, False, True, False, True]))
+    assert part.users is tiny.users and part.items is tiny.items
+    assert part.genres is tiny.genres and part.years is tiny.years
+    assert (part.n_users, part.n_items, len(part)) == (3, 4, 3)
+    assert part.matrix().toarray().tolist() == [[5, 0, 0, 0], [0, 0, 0, 2], [4, 0, 0, 0]]
+    assert part.times.tolist() == [1, 4, 7]
+
+
+def test_subset_by_positions(tiny):
+    assert tiny.subset([0, 5]).to_frame()["user"].tolist() == ["a", "c"]
+
+
+def test_subset_mask_of_wrong_length(tiny):
+    with pytest.raises(ValueError, match=r"mask has shape \(2,\), expected \(6,\)"):
+        tiny.subset(np.array([True, False]))
+
+
+def test_with_interactions_same_index_space(tiny):
+    other = tiny.with_interactions([2], [3], [7.0])
+    assert other.items is tiny.items
+    assert other.to_frame()[["user", "item", "value"]].values.tolist() == [["c", "z", 7.0]]
+
+
+def test_duplicates_keep_latest_by_time_and_count():
+    df = pd.DataFrame({"user": [1, 1, 1, 2], "item": [5, 5, 5, 5],
+                       "value": [1.0, 3.0, 2.0, 4.0], "time": [10, 30, 20, 1]})
+    with pytest.warns(DataWarning) as rec:
+        ds = Dataset.from_frame(df, value="value", time="time", source="plays.csv")
+    assert str(rec[0].message) == ("plays.csv: 2 duplicate (user, item) pairs merged, keeping the "
+                                   "latest interaction of each")
+    assert ds.duplicates_merged == 2 and ds.summary()["duplicates_merged"] == 2
+    assert ds.to_frame()[["user", "value", "time"]].values.tolist() == [[1, 3.0, 30], [2, 4.0, 1]]
+
+
+def test_duplicates_without_time_keep_last_in_file_order():
+    df = pd.DataFrame({"user": ["u", "u"], "item": ["i", "i"], "value": [1.0, 2.0]})
+    with pytest.warns(DataWarning):
+        ds = Dataset.from_frame(df, value="value")
+    assert ds.values.tolist() == [2.0]
+
+
+def test_duplicate_times_tie_keeps_later_row():
+    df = pd.DataFrame({"user": [1, 1], "item": [2, 2], "value": [1.0, 2.0], "time": [5, 5]})
+    with pytest.warns(DataWarning):
+        assert Dataset.from_frame(df, value="value", time="time").values.tolist() == [2.0]
+
+
+def test_extra_items_kept_without_interactions():
+    df = pd.DataFrame({"user": [1, 2], "item": [10, 20]})
+    ds = Dataset.from_frame(df, extra_items=[30, 10])
+    assert ds.items.ids.tolist() == [10, 20, 30]
+    assert ds.matrix().shape == (2, 3)
+    assert ds.summary()["items_with_interactions"] == 2
+
+
+def test_from_frame_missing_column_names_source():
+    df = pd.DataFrame({"user": [1], "item": [2]})
+    with pytest.raises(DataError, match=r"^r\.csv: no column 'rating'; columns are \['user', 'item'\]$"):
+        Dataset.from_frame(df, value="rating", source="r.csv")
+
+
+def test_summary_numbers(tiny):
+    s = tiny.summary()
+    assert (s["name"], s["users"], s["items"], s["interactions"]) == ("tiny", 3, 4, 6)
+    assert s["items_with_interactions"] == 4
+    assert s["density"] == pytest.approx(6 / 12)
+    # per-user counts [3, 2, 1]: numpy's linear quantiles
+    assert s["per_user"] == {"min": 1.0, "p25": 1.5, "median": 2.0, "p75": 2.5, "p90": pytest.approx(2.8),
+                             "max": 3.0}
+    assert s["value_range"] == [1.0, 5.0] and s["has_time"] is True
+    assert s["side_information"] == ["genres", "years"]
+    assert s["genres"] == 3 and s["items_with_year"] == 3 and s["duplicates_merged"] == 0
+
+
+def test_side_information_names_people_sorted():
+    users, items = IdMap([1]), IdMap([1, 2])
+    mh = MultiHot.from_pairs(np.array([0]), np.array(["Ann"]), 2)
+    ds = Dataset([0], [1], users=users, items=items, people={"writers": mh, "directors": mh},
+                 titles=["A", "B"])
+    assert ds.side_information == ["directors", "writers", "titles"]
+    assert ds.summary()["directors"] == 1
+
+
+def test_constructor_checks_ranges_and_shapes():
+    users, items = IdMap([1, 2]), IdMap(["a"])
+    with pytest.raises(ValueError, match=r"item_idx out of range \[0, 1\)"):
+        Dataset([0], [1], users=users, items=items)
+    with pytest.raises(ValueError, match=r"years has shape \(2,\), expected \(1,\)"):
+        Dataset([0], [0], users=users, items=items, years=[1.0, 2.0])
+    with pytest.raises(ValueError, match="user_idx has 2 entries but item_idx has 1"):
+        Dataset([0, 1], [0], users=users, items=items)
+
+
+def test_multihot_from_pairs_repeats_count_once_and_vocabulary_filters():
+    mh = MultiHot.from_pairs(np.array([0, 0, 1, 1]), np.array(["b", "b", "a", "zzz"]), 3,
+                             vocabulary=np.array(["b", "a"]))
+    assert mh.matrix.toarray().tolist() == [[1, 0], [0, 1], [0, 0]]
+    assert mh.vocabulary.tolist() == ["b", "a"]
+    assert mh.labels_of(1) == ["a"]
+
+
+def test_fingerprint_stable_and_sensitive(tiny):
+    assert tiny.fingerprint() == tiny.subset(np.ones(6, dtype=bool)).fingerprint()
+    assert tiny.fingerprint() != tiny.subset([0, 1]).fingerprint()
+
+
+def test_repr(tiny):
+    assert repr(tiny) == "Dataset(tiny: 3 users x 4 items, 6 interactions; side information: genres, years)"
