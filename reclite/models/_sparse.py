@@ -1,0 +1,269 @@
+"""Sparse and numba helpers shared by the neighbourhood and linear models.
+
+Kernels take raw CSR parts and write into preallocated outputs (STYLE 3.8); their
+typed wrappers check dtypes and shapes. Each kernel has a dense NumPy twin in the
+tests (``tests/models/test_knn.py``, ``test_ease.py``, ``test_rp3beta.py``).
+
+- :func:`pruned_product` -- the fused sparse product ``A @ B`` with a per-entry
+  rescaling, keeping the ``k`` largest entries of each row (item-item similarities
+  of ItemKNN and RP3beta), never materialising the full product.
+- :func:`gram_upper` -- the upper triangle of ``X^T X`` into a dense array (EASE).
+- :func:`mirror_upper` -- copy the upper triangle of a square array onto its lower one.
+- :func:`row_weights` -- TF-IDF / BM25 weighting of the rows of a sparse matrix.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from numba import njit, prange
+
+from .._typing import INDEX_DTYPE, VALUE_DTYPE
+
+__all__ = ["pruned_product", "gram_upper", "mirror_upper", "row_weights", "WEIGHTINGS", "l2_norms"]
+
+WEIGHTINGS = (None, "tfidf", "bm25")
+
+
+def _n_chunks(n_rows: int) -> int:
+    return max(1, min(n_rows, 8 * numba.get_num_threads()))
+
+
+# ---------------------------------------------------------------------- pruned product
+@njit(cache=True, nogil=True, parallel=True)
+def _pruned_product_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data,
+                           row_scale, col_scale, shrink, exponent, k, skip_diag, n_chunks,
+                           out_idx, out_val):
+    n_rows = len(a_indptr) - 1
+    n_cols = len(col_scale)
+    dense_cut = n_cols // 16
+    for c in prange(n_chunks):
+        acc = np.zeros(n_cols, dtype=np.float64)
+        flag = np.zeros(n_cols, dtype=np.bool_)
+        touched = np.empty(n_cols, dtype=np.int32)
+        all_cols = np.arange(n_cols).astype(np.int32)
+        # rows c, c + n_chunks, ...: striding balances popular and rare rows
+        for i in range(c, n_rows, n_chunks):
+            m = 0
+            for p in range(a_indptr[i], a_indptr[i + 1]):
+                u = a_indices[p]
+                w = a_data[p]
+                for q in range(b_indptr[u], b_indptr[u + 1]):
+                    j = b_indices[q]
+                    if not flag[j]:
+                        flag[j] = True
+                        touched[m] = j
+                        m += 1
+                    acc[j] += w * b_data[q]
+            bi = out_idx[i]
+            bv = out_val[i]
+            filled = 0
+            if m > dense_cut:
+                order = all_cols
+                n_scan = n_cols
+            else:
+                order = np.sort(touched[:m])
+                n_scan = m
+            # visit columns in increasing index: equal values keep the smaller column first
+            for t in range(n_scan):
+                j = order[t]
+                if not flag[j]:
+                    continue
+                flag[j] = False
+                s = acc[j]
+                acc[j] = 0.0
+                if skip_diag and j == i:
+                    continue
+                s = s / (row_scale[i] * col_scale[j] + shrink)
+                if exponent != 1.0:
+                    if s >= 0:
+                        s = s ** exponent
+                    else:
+                        s = -((-s) ** exponent)
+                if s == 0.0:
+                    continue
+                if filled < k:
+                    pos = filled
+                    filled += 1
+                elif s > bv[k - 1]:
+                    pos = k - 1
+                else:
+                    continue
+                while pos > 0 and bv[pos - 1] < s:
+                    bv[pos] = bv[pos - 1]
+                    bi[pos] = bi[pos - 1]
+                    pos -= 1
+                bv[pos] = s
+                bi[pos] = j
+            for pos in range(filled, k):
+                bi[pos] = -1
+                bv[pos] = 0.0
+
+
+def pruned_product(
+    a: sp.csr_matrix,
+    b: sp.csr_matrix,
+    k: int,
+    *,
+    row_scale: np.ndarray | None = None,
+    col_scale: np.ndarray | None = None,
+    shrink: float = 0.0,
+    exponent: float = 1.0,
+    skip_diag: bool = True,
+) -> sp.csr_matrix:
+    """The ``k`` largest entries of each row of a rescaled sparse product.
+
+    Entry ``(i, j)`` of the result is ``f(s_ij)`` with
+    ``s_ij = (A @ B)_ij / (row_scale_i * col_scale_j + shrink)`` and
+    ``f(s) = sign(s) |s|^exponent``. Per row ``i`` only the ``k`` largest non-zero
+    entries are kept (ties: the smaller column first); the diagonal is skipped when
+    ``skip_diag``. The full product is never stored: each row is accumulated in a
+    dense buffer per thread and pruned at once (``prange`` over rows).
+
+    Parameters
+    ----------
+    a : csr_matrix of shape (n, m)
+    b : csr_matrix of shape (m, p)
+    k : int
+        Entries kept per row.
+    row_scale : ndarray of shape (n,), optional
+        Ones when None.
+    col_scale : ndarray of shape (p,), optional
+        Ones when None.
+
+    Returns
+    -------
+    csr_matrix of shape (n, p), float32, sorted indices
+    """
+    n, m = a.shape
+    if b.shape[0] != m:
+        raise ValueError(f"shapes {a.shape} and {b.shape} do not multiply")
+    p = b.shape[1]
+    k = max(1, min(int(k), p))
+    a = sp.csr_matrix(a)
+    b = sp.csr_matrix(b)
+    rs = np.ones(n) if row_scale is None else np.ascontiguousarray(row_scale, dtype=np.float64)
+    cs = np.ones(p) if col_scale is None else np.ascontiguousarray(col_scale, dtype=np.float64)
+    out_idx = np.empty((n, k), dtype=INDEX_DTYPE)
+    out_val = np.empty((n, k), dtype=np.float64)
+    _pruned_product_kernel(
+        a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE), a.data.astype(np.float64),
+        b.indptr.astype(np.int64), b.indices.astype(INDEX_DTYPE), b.data.astype(np.float64),
+        rs, cs, float(shrink), float(exponent), k, bool(skip_diag), _n_chunks(n), out_idx, out_val)
+    valid = out_idx >= 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1), out=indptr[1:])
+    out = sp.csr_matrix((out_val[valid].astype(VALUE_DTYPE), out_idx[valid], indptr), shape=(n, p))
+    out.sort_indices()
+    return out
+
+
+# ---------------------------------------------------------------------- Gram matrix
+@njit(cache=True, nogil=True, parallel=True)
+def _gram_upper_kernel(t_indptr, t_indices, t_data, x_indptr, x_indices, x_data, n_chunks, out):
+    n = out.shape[0]
+    for c in prange(n_chunks):
+        for i in range(c, n, n_chunks):
+            row = out[i]
+            for p in range(t_indptr[i], t_indptr[i + 1]):
+                u = t_indices[p]
+                w = t_data[p]
+                lo = x_indptr[u]
+                hi = x_indptr[u + 1]
+                # the user's items are sorted: start at item i (the upper triangle j >= i)
+                q = lo + np.searchsorted(x_indices[lo:hi], i)
+                for q2 in range(q, hi):
+                    row[x_indices[q2]] += w * x_data[q2]
+
+
+def gram_upper(X: sp.csr_matrix, dtype: np.dtype | type = np.float64) -> np.ndarray:
+    """Upper triangle (``j >= i``) of ``X^T X`` as a dense C-ordered array; zeros below.
+
+    Costs ``sum_u n_u^2 / 2`` multiply-adds for ``n_u`` items per user, in parallel
+    over items; the lower triangle is left at zero.
+    """
+    X = sp.csr_matrix(X)
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()
+    T = sp.csr_matrix(X.T)
+    T.sort_indices()
+    n = X.shape[1]
+    out = np.zeros((n, n), dtype=dtype)
+    _gram_upper_kernel(T.indptr.astype(np.int64), T.indices.astype(INDEX_DTYPE), T.data.astype(out.dtype),
+                       X.indptr.astype(np.int64), X.indices.astype(INDEX_DTYPE), X.data.astype(out.dtype),
+                       _n_chunks(n), out)
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _mirror_upper_kernel(a, block):
+    n = a.shape[0]
+    n_blocks = (n + block - 1) // block
+    for bi in prange(n_blocks):
+        i0 = bi * block
+        i1 = min(n, i0 + block)
+        for bj in range(bi + 1):
+            j0 = bj * block
+            j1 = min(n, j0 + block)
+            for i in range(i0, i1):
+                for j in range(j0, min(j1, i)):
+                    a[i, j] = a[j, i]
+
+
+def mirror_upper(a: np.ndarray) -> None:
+    """Copy the upper triangle of the square C-ordered ``a`` onto its lower one, in place."""
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or not a.flags.c_contiguous:
+        raise ValueError("mirror_upper needs a square C-contiguous array")
+    _mirror_upper_kernel(a, 64)
+
+
+# ---------------------------------------------------------------------- weighting
+def l2_norms(M: sp.csr_matrix) -> np.ndarray:
+    """Euclidean norm of every row (float64)."""
+    M = sp.csr_matrix(M)
+    return np.sqrt(np.bincount(np.repeat(np.arange(M.shape[0]), np.diff(M.indptr)),
+                               weights=np.asarray(M.data, dtype=np.float64) ** 2, minlength=M.shape[0]))
+
+
+def weighting_stats(M: sp.csr_matrix, weighting: str | None) -> tuple[np.ndarray | None, float]:
+    """Per-column inverse document frequency and the mean row sum of ``M``.
+
+    Rows are the "documents" (the vectors compared), columns the "terms":
+    ``idf_t = log(n_rows) - log(1 + df_t)`` with ``df_t`` the rows holding term ``t``
+    (implicit's ``tfidf_weight``/``bm25_weight``).
+    """
+    if weighting is None:
+        return None, 1.0
+    M = sp.csr_matrix(M)
+    df = np.bincount(M.indices, minlength=M.shape[1])
+    idf = np.log(max(M.shape[0], 1)) - np.log1p(df)
+    avg_len = float(np.asarray(M.sum(axis=1)).mean()) if M.shape[0] else 1.0
+    return idf, avg_len
+
+
+def row_weights(M: sp.csr_matrix, weighting: str | None, idf: np.ndarray | None, avg_len: float,
+                k1: float = 1.2, b: float = 0.75) -> sp.csr_matrix:
+    """Weight the entries of ``M`` (rows are documents, columns terms).
+
+    - None: unchanged;
+    - ``"tfidf"``: ``sqrt(m_dt) * idf_t``;
+    - ``"bm25"``: ``m_dt (k1 + 1) / (k1 ((1 - b) + b len_d / avg_len) + m_dt) * idf_t`` with
+      ``len_d`` the row sum.
+
+    ``idf`` and ``avg_len`` come from :func:`weighting_stats` on the fitted data, so
+    new rows (a from-history user) are weighted like the training rows.
+    """
+    M = sp.csr_matrix(M, dtype=np.float64, copy=True)
+    if weighting is None:
+        return M
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    if weighting == "tfidf":
+        M.data = np.sqrt(M.data) * idf[M.indices]
+    elif weighting == "bm25":
+        length = np.asarray(M.sum(axis=1)).ravel()
+        norm = (1.0 - b) + b * length / (avg_len if avg_len > 0 else 1.0)
+        M.data = M.data * (k1 + 1.0) / (k1 * norm[rows] + M.data) * idf[M.indices]
+    else:  # pragma: no cover - validated by the models
+        raise ValueError(f"unknown weighting {weighting!r}")
+    return M

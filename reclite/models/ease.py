@@ -1,0 +1,138 @@
+"""EASE: the closed-form shallow autoencoder of Steck (2019)."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import lapack
+from sklearn.utils import check_scalar
+
+from .._typing import VALUE_DTYPE, parse_memory
+from ..data.dataset import Dataset
+from ..errors import RecliteError
+from ._sparse import gram_upper, mirror_upper
+from .base import Recommender
+
+__all__ = ["EASE"]
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+class EASE(Recommender):
+    r"""Embarrassingly Shallow Autoencoder (Steck, WWW 2019), closed form.
+
+    Learns an item-item weight matrix :math:`B` with a zero diagonal that
+    reconstructs each user's row from the user's other items:
+
+    .. math::
+        \hat B = \arg\min_B \|C - C B\|_F^2 + \lambda \|B\|_F^2
+        \quad \text{s.t.} \ \operatorname{diag}(B) = 0,
+
+    whose solution is :math:`P = (C^\top C + \lambda I)^{-1}`,
+    :math:`B_{ij} = -P_{ij} / P_{jj}` for :math:`i \ne j`, :math:`B_{ii} = 0`.
+    The score of item :math:`j` for user :math:`u` is :math:`(c_u B)_j`.
+
+    The Gram matrix is built from the sparse data (upper triangle only, in parallel
+    over items), then inverted through its Cholesky factor with LAPACK ``potrf`` +
+    ``potri`` in place: about a third of the work of a general inverse
+    (``numpy.linalg.inv``) and one items x items array in memory.
+
+    Parameters
+    ----------
+    l2 : float, default=500.0
+        The L2 penalty :math:`\lambda` (> 0). Larger values shrink the weights
+        towards zero and favour popular items less.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the Gram matrix and its inverse. ``"float32"`` halves memory and
+        time; scores agree with ``"float64"`` to about 1e-4 relative.
+    max_memory : int or str, default="4GB"
+        Largest items x items array fit may allocate; with more items than that
+        allows, fit raises :class:`~reclite.errors.RecliteError` giving the memory
+        it would need (raise the budget, use ``dtype="float32"``, or prune items).
+    confidence : str, default="binary"
+        Confidence expression giving :math:`C`.
+    alpha : float, default=1.0
+        Confidence scale: weights are ``1 + alpha * f``.
+    confidence_params : dict, optional
+        Parameters of confidence components, e.g. ``{"era": {"tau": 15}}``.
+
+    Notes
+    -----
+    Confidence weights enter as the values of :math:`C` on both sides: an item the
+    user is more confident about weighs more in the Gram matrix :math:`C^\top C`
+    (its co-occurrences count more) and contributes more to the user's scores
+    :math:`c_u B`. With binary confidence every weight is ``1 + alpha``, which only
+    rescales :math:`C`; since :math:`\lambda` is not rescaled with it, ``alpha``
+    then acts like a change of ``l2`` by the factor :math:`1/(1+\alpha)^2`.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_items, n_items), float32 or float64
+        :math:`B`, zero diagonal; row ``i`` holds item ``i``'s weight in every item's
+        score (``similar_items`` ranks this row).
+
+    Examples
+    --------
+    >>> import reclite
+    >>> model = reclite.EASE(l2=200.0).fit(reclite.demo_dataset())
+    >>> recs = model.recommend(k=5)
+    """
+
+    supports_similar_items = True
+
+    def __init__(self, *, l2: float = 500.0, dtype: Literal["float64", "float32"] = "float64",
+                 max_memory: int | str = "4GB", confidence: str = "binary", alpha: float = 1.0,
+                 confidence_params: dict | None = None) -> None:
+        self.l2 = l2
+        self.dtype = dtype
+        self.max_memory = max_memory
+        self.confidence = confidence
+        self.alpha = alpha
+        self.confidence_params = confidence_params
+
+    def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
+        check_scalar(self.l2, "l2", Real, min_val=0.0, include_boundaries="neither")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"EASE: dtype must be 'float64' or 'float32', got {self.dtype!r}")
+        dtype = np.dtype(self.dtype)
+        n = C.shape[1]
+        need = n * n * dtype.itemsize
+        budget = parse_memory(self.max_memory)
+        if need > budget:
+            raise RecliteError(
+                f"EASE on {n:,} items needs {_format_bytes(need)} for its {n:,} x {n:,} {self.dtype} "
+                f"weight matrix, over max_memory={self.max_memory!r}; raise max_memory"
+                + (", use dtype='float32'" if dtype == np.float64 else "")
+                + " or keep fewer items")
+        W = gram_upper(C, dtype)
+        W[np.diag_indices(n)] += self.l2
+        # Cholesky factor and inverse in place: the C-ordered upper triangle is the
+        # Fortran-ordered lower one, so LAPACK works on W's memory without a copy
+        potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (W,))
+        _, info = potrf(W.T, lower=1, overwrite_a=1, clean=0)
+        if info != 0:
+            raise RecliteError(f"EASE: the Gram matrix is not positive definite (LAPACK potrf info={info}); "
+                               "increase l2")
+        _, info = potri(W.T, lower=1, overwrite_c=1)
+        if info != 0:  # pragma: no cover - potrf succeeded, so the factor is invertible
+            raise RecliteError(f"EASE: inverting the Cholesky factor failed (LAPACK potri info={info})")
+        mirror_upper(W)
+        diag = W.diagonal().copy()
+        W *= (-1.0 / diag)[None, :]
+        W[np.diag_indices(n)] = 0.0
+        self.weights_ = W
+
+    def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(rows.astype(self.weights_.dtype) @ self.weights_, dtype=VALUE_DTYPE)
+
+    def _similar(self, item_idx: np.ndarray) -> np.ndarray:
+        return self.weights_[item_idx]

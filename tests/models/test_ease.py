@@ -1,0 +1,119 @@
+"""EASE against the 10-line NumPy closed form (Steck 2019), plus its own edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from reclite.errors import RecliteError
+from reclite.models._sparse import gram_upper, mirror_upper
+from reclite.models.ease import EASE
+
+
+def numpy_ease(C: np.ndarray, l2: float) -> np.ndarray:
+    """Steck's closed form with a general inverse: the reference."""
+    G = C.T @ C + l2 * np.eye(C.shape[1])
+    P = np.linalg.inv(G)
+    B = -P / np.diag(P)
+    np.fill_diagonal(B, 0.0)
+    return B
+
+
+@pytest.fixture
+def data(rng) -> sp.csr_matrix:
+    X = sp.random(120, 40, density=0.15, random_state=np.random.RandomState(3), format="csr", dtype=np.float32)
+    X.data[:] = 1.0
+    return X
+
+
+def test_gram_upper_is_the_upper_triangle_of_xtx(rng):
+    X = sp.random(60, 25, density=0.2, random_state=np.random.RandomState(1), format="csr")
+    G = gram_upper(X)
+    np.testing.assert_allclose(G, np.triu((X.T @ X).toarray()), rtol=1e-12)
+    mirror_upper(G)
+    np.testing.assert_allclose(G, (X.T @ X).toarray(), rtol=1e-12)
+
+
+def test_mirror_upper_across_blocks(rng):
+    a = rng.random((150, 150))  # more than two 64-wide blocks
+    expect = np.triu(a) + np.triu(a, 1).T
+    mirror_upper(a)
+    np.testing.assert_array_equal(a, expect)
+
+
+def test_ease_weights_equal_numpy_closed_form(data):
+    model = EASE(l2=7.5).fit(data)
+    C = data.toarray() * 2.0  # binary confidence: 1 + alpha with alpha = 1
+    np.testing.assert_allclose(model.weights_, numpy_ease(C, 7.5), atol=1e-12)
+    assert model.weights_.dtype == np.float64
+    assert (np.diag(model.weights_) == 0).all()
+
+
+def test_ease_float32_close_to_float64(data):
+    w64 = EASE(l2=7.5).fit(data).weights_
+    w32 = EASE(l2=7.5, dtype="float32").fit(data).weights_
+    assert w32.dtype == np.float32
+    np.testing.assert_allclose(w32, w64, atol=1e-5)
+
+
+def test_ease_scores_are_rows_times_weights(data):
+    model = EASE(l2=3.0).fit(data)
+    B = numpy_ease(data.toarray() * 2.0, 3.0)
+    np.testing.assert_allclose(model.score_indices(np.arange(5)), (data[:5].toarray() * 2.0) @ B, rtol=1e-5)
+
+
+def test_ease_binary_alpha_acts_like_rescaled_l2(data):
+    # weights 1 + alpha scale C; B is unchanged when l2 scales with (1 + alpha)^2
+    a = EASE(l2=8.0, alpha=1.0).fit(data).weights_
+    b = EASE(l2=8.0 * 4.0, alpha=3.0).fit(data).weights_
+    np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_ease_recommend_from_history_is_history_times_weights(data):
+    model = EASE(l2=3.0).fit(data)
+    hist = [1, 5, 7]
+    recs = model.recommend_from_history(hist, k=5)
+    row = np.zeros(data.shape[1])
+    row[hist] = 2.0
+    expect = row @ model.weights_
+    expect[hist] = -np.inf
+    order = np.lexsort((np.arange(len(expect)), -expect))[:5]
+    assert recs["item"].tolist() == order.tolist()
+    np.testing.assert_allclose(recs["score"], expect[order], rtol=1e-5)
+
+
+def test_ease_similar_items_rank_rows_of_b(data):
+    model = EASE(l2=3.0).fit(data)
+    sim = model.similar_items([4], k=3)
+    row = model.weights_[4].copy()
+    row[4] = -np.inf
+    assert sim["similar"].tolist() == np.argsort(-row, kind="stable")[:3].tolist()
+
+
+def test_ease_refuses_when_the_weights_do_not_fit(data):
+    with pytest.raises(RecliteError) as info:
+        EASE(max_memory="10KB").fit(data)
+    assert str(info.value) == (
+        "EASE on 40 items needs 12.5 KB for its 40 x 40 float64 weight matrix, over "
+        "max_memory='10KB'; raise max_memory, use dtype='float32' or keep fewer items")
+    EASE(max_memory="10KB", dtype="float32").fit(data)  # 6.25 KB fits
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"l2": 0.0}, "l2"),
+    ({"l2": -1.0}, "l2"),
+    ({"dtype": "float16"}, "dtype"),
+    ({"max_memory": "lots"}, "max_memory"),
+])
+def test_ease_invalid_parameters_refused_in_fit(data, params, match):
+    model = EASE(**params)  # __init__ stores verbatim, never validates
+    with pytest.raises(ValueError, match=match):
+        model.fit(data)
+
+
+def test_ease_singular_without_penalty_is_impossible_so_tiny_l2_still_fits():
+    # two identical items: X^T X is singular, l2 > 0 makes it positive definite
+    X = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=np.float32))
+    model = EASE(l2=1e-3).fit(X)
+    assert np.isfinite(model.weights_).all()
