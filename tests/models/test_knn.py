@@ -1,0 +1,228 @@
+"""ItemKNN / UserKNN: the pruning kernel against a dense reference, and implicit as a peer."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from implicit.nearest_neighbours import (
+    CosineRecommender,
+    TFIDFRecommender,
+    bm25_weight,
+    normalize,
+    tfidf_weight,
+)
+
+from reclite.models._sparse import l2_norms, pruned_product, row_weights, weighting_stats
+from reclite.models.knn import ItemKNN, UserKNN
+
+
+def dense_pruned(A, B, k, row_scale=None, col_scale=None, shrink=0.0, exponent=1.0, skip_diag=True):
+    """Reference: full dense product, rescale, keep each row's k largest non-zeros (ties: smaller column)."""
+    P = (A @ B).toarray() if sp.issparse(A) else A @ B
+    n, p = P.shape
+    rs = np.ones(n) if row_scale is None else row_scale
+    cs = np.ones(p) if col_scale is None else col_scale
+    touched = ((abs(A) @ abs(B)).toarray() if sp.issparse(A) else abs(A) @ abs(B)) > 0
+    S = P / (np.outer(rs, cs) + shrink)
+    S = np.sign(S) * np.abs(S) ** exponent
+    S[~touched] = 0.0
+    if skip_diag:
+        np.fill_diagonal(S, 0.0)
+    out = np.zeros_like(S)
+    for i in range(n):
+        cols = [j for j in np.lexsort((np.arange(p), -S[i])) if S[i, j] != 0][:k]
+        out[i, cols] = S[i, cols]
+    return out
+
+
+def random_csr(rng, n, m, density, binary=False):
+    X = sp.random(n, m, density=density, random_state=np.random.RandomState(rng.integers(1 << 30)),
+                  format="csr", dtype=np.float64)
+    if binary:
+        X.data[:] = 1.0
+    else:
+        X.data = np.round(X.data * 4 + 1, 1)  # a few distinct values: ties happen
+    return X
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 12), shrink=st.sampled_from([0.0, 0.5, 10.0]),
+       exponent=st.sampled_from([1.0, 0.5, 2.0]), skip_diag=st.booleans(), density=st.sampled_from([0.02, 0.2, 0.6]))
+def test_pruned_product_matches_dense_reference(seed, k, shrink, exponent, skip_diag, density):
+    rng = np.random.default_rng(seed)
+    A = random_csr(rng, 15, 30, density)
+    B = random_csr(rng, 30, 15, density)
+    rs, cs = rng.random(15) + 0.5, rng.random(15) + 0.5
+    got = pruned_product(A, B, k, row_scale=rs, col_scale=cs, shrink=shrink, exponent=exponent,
+                         skip_diag=skip_diag)
+    assert got.dtype == np.float32 and got.has_sorted_indices
+    np.testing.assert_allclose(got.toarray(), dense_pruned(A, B, k, rs, cs, shrink, exponent, skip_diag),
+                               rtol=1e-6)
+
+
+def test_pruned_product_edges():
+    A = sp.csr_matrix((3, 4))  # no entries at all
+    assert pruned_product(A, sp.csr_matrix((4, 3)), 5).nnz == 0
+    ones = sp.csr_matrix(np.ones((2, 2)))
+    # k larger than the columns; the diagonal skipped leaves one neighbour per row
+    S = pruned_product(ones, ones, 10)
+    np.testing.assert_array_equal(S.toarray(), [[0, 2], [2, 0]])
+    with pytest.raises(ValueError, match="do not multiply"):
+        pruned_product(ones, sp.csr_matrix((3, 2)), 1)
+
+
+def test_row_weights_equal_implicits_tfidf_and_bm25(rng):
+    X = random_csr(rng, 40, 25, 0.2)
+    idf, avg = weighting_stats(X, "tfidf")
+    np.testing.assert_allclose(row_weights(X, "tfidf", idf, avg).toarray(), tfidf_weight(X).toarray(), rtol=1e-12)
+    idf, avg = weighting_stats(X, "bm25")
+    np.testing.assert_allclose(row_weights(X, "bm25", idf, avg, k1=1.2, b=0.75).toarray(),
+                               bm25_weight(X, K1=1.2, B=0.75).toarray(), rtol=1e-12)
+    np.testing.assert_allclose(row_weights(X, None, None, 1.0).toarray(), X.toarray())
+
+
+def test_l2_norms(rng):
+    X = random_csr(rng, 10, 7, 0.4)
+    np.testing.assert_allclose(l2_norms(X), np.linalg.norm(X.toarray(), axis=1))
+
+
+# ---------------------------------------------------------------------- ItemKNN vs implicit
+@pytest.fixture
+def binary(rng) -> sp.csr_matrix:
+    return random_csr(rng, 200, 60, 0.1, binary=True).astype(np.float32)
+
+
+def implicit_fit(peer, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # implicit's coo -> csr ParameterWarning
+        peer.fit(X, show_progress=False)
+    return peer
+
+
+@pytest.mark.parametrize("weighting, Peer", [(None, CosineRecommender), ("tfidf", TFIDFRecommender)])
+def test_itemknn_without_pruning_equals_implicit(binary, weighting, Peer):
+    n_items = binary.shape[1]
+    model = ItemKNN(k_neighbors=n_items, weighting=weighting).fit(binary)
+    peer = implicit_fit(Peer(K=n_items + 1), binary)  # implicit counts the item itself as a neighbour
+    S = peer.similarity.toarray()
+    np.fill_diagonal(S, 0.0)
+    np.testing.assert_allclose(model.similarity_.toarray(), S, atol=1e-6)
+    users = np.arange(binary.shape[0])
+    ids, scores = peer.recommend(users, binary, N=6)  # the 6th shows a tie at the 5th place
+    idx, ours = model.recommend_indices(users, k=6)
+    # implicit pads short lists with -finfo.max (and seen items); compare where it has a score
+    real = scores > -1e30
+    # our rows hold confidences 1 + alpha = 2, implicit's the 0/1 values
+    np.testing.assert_allclose((ours / 2.0)[real], scores[real], rtol=1e-5, atol=1e-6)
+    gaps = np.abs(np.diff(np.where(real, scores, 0.0), axis=1)).min(axis=1)
+    distinct = real.all(axis=1) & (gaps > 1e-5)  # full lists without near-ties
+    assert distinct.sum() > 50
+    np.testing.assert_array_equal(idx[distinct, :5], ids[distinct, :5])
+
+
+def test_itemknn_pruned_keeps_the_same_neighbour_values_as_implicit(binary):
+    # binary cosine has many ties: which of two equal neighbours is kept may differ,
+    # the kept similarity values per item must not
+    model = ItemKNN(k_neighbors=5).fit(binary)
+    peer = implicit_fit(CosineRecommender(K=6), binary)
+    S = peer.similarity.tocsr()
+    S.setdiag(0.0)
+    S.eliminate_zeros()
+    for i in range(binary.shape[1]):
+        np.testing.assert_allclose(np.sort(model.similarity_[i].data), np.sort(S[i].data), rtol=1e-6)
+
+
+def test_itemknn_bm25_is_cosine_of_implicits_bm25_vectors(binary):
+    model = ItemKNN(k_neighbors=60, weighting="bm25", bm25_k1=1.2, bm25_b=0.75).fit(binary)
+    C = binary * 2.0
+    vecs = normalize(bm25_weight(C.T, K1=1.2, B=0.75)).tocsr()  # items x users, unit rows
+    S = (vecs @ vecs.T).toarray()
+    np.fill_diagonal(S, 0.0)
+    np.testing.assert_allclose(model.similarity_.toarray(), S, atol=1e-6)
+
+
+def test_itemknn_shrinkage_and_exponent_match_dense_reference(binary):
+    model = ItemKNN(k_neighbors=7, shrinkage=3.0, exponent=2.0).fit(binary)
+    items = sp.csr_matrix(binary.T * 2.0)
+    n = l2_norms(items)
+    ref = dense_pruned(items, sp.csr_matrix(items.T), 7, n, n, 3.0, 2.0)
+    np.testing.assert_allclose(model.similarity_.toarray(), ref, rtol=1e-5)
+
+
+def test_itemknn_scores_sum_neighbour_similarities_times_confidence(binary):
+    model = ItemKNN(k_neighbors=4, alpha=3.0).fit(binary)
+    expect = (binary[:6].toarray() * 4.0) @ model.similarity_.toarray()
+    np.testing.assert_allclose(model.score_indices(np.arange(6)), expect, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------- UserKNN
+def dense_userknn(C, rows, self_idx, k, shrink=0.0, exponent=1.0):
+    """Reference: all similarities dense, own user excluded, k best kept, then S @ C."""
+    nu = np.linalg.norm(C, axis=1)
+    nb = np.linalg.norm(rows, axis=1)
+    denom = np.outer(nb, nu) + shrink
+    S = np.divide(rows @ C.T, denom, out=np.zeros(denom.shape), where=denom > 0) ** exponent
+    out = np.zeros((len(rows), C.shape[1]))
+    for r in range(len(rows)):
+        s = S[r].copy()
+        if self_idx[r] >= 0:
+            s[self_idx[r]] = -np.inf
+        keep = [v for v in np.lexsort((np.arange(len(s)), -s))[:k] if np.isfinite(s[v]) and s[v] != 0]
+        out[r] = s[keep] @ C[keep]
+    return out
+
+
+@pytest.mark.parametrize("shrink, exponent", [(0.0, 1.0), (2.0, 1.5)])
+def test_userknn_equals_dense_reference(binary, shrink, exponent):
+    model = UserKNN(k_neighbors=8, shrinkage=shrink, exponent=exponent).fit(binary)
+    C = binary.toarray() * 2.0
+    users = np.arange(30)
+    expect = dense_userknn(C, C[users], users, 8, shrink, exponent)
+    np.testing.assert_allclose(model.score_indices(users), expect, rtol=1e-4, atol=1e-5)
+
+
+def test_userknn_from_history_compares_against_every_user(binary):
+    model = UserKNN(k_neighbors=8).fit(binary)
+    hist = np.flatnonzero(binary[3].toarray().ravel())  # user 3's items: user 3 is a neighbour now
+    row = np.zeros((1, binary.shape[1]))
+    row[0, hist] = 2.0
+    expect = dense_userknn(binary.toarray() * 2.0, row, [-1], 8)[0]
+    recs = model.recommend_from_history(hist, k=5)
+    expect[hist] = -np.inf
+    np.testing.assert_allclose(recs["score"], np.sort(expect)[::-1][:5], rtol=1e-4)
+
+
+def test_userknn_with_many_more_users_than_items_chunks_the_same(rng):
+    X = random_csr(rng, 600, 8, 0.4, binary=True).astype(np.float32)
+    model = UserKNN(k_neighbors=20, weighting="bm25").fit(X)
+    # scoring 600 users at once splits them into chunks of len * n_items / (3 n_users) = 2 users
+    whole = model.score_indices(np.arange(600))
+    parts = np.vstack([model.score_indices([u]) for u in range(0, 600, 97)])
+    np.testing.assert_allclose(whole[::97], parts, rtol=1e-5)
+
+
+def test_userknn_tfidf_uses_the_fitted_idf_for_new_rows(binary):
+    model = UserKNN(k_neighbors=8, weighting="tfidf").fit(binary)
+    idf = np.log(binary.shape[0]) - np.log1p(np.bincount(binary.indices, minlength=binary.shape[1]))
+    np.testing.assert_allclose(model.idf_, idf)
+    W = np.sqrt(binary.toarray() * 2.0) * idf
+    np.testing.assert_allclose(model.user_vectors_.toarray(), W, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
+@pytest.mark.parametrize("params, match", [
+    ({"k_neighbors": 0}, "k_neighbors"),
+    ({"k_neighbors": 2.5}, "k_neighbors"),
+    ({"shrinkage": -1.0}, "shrinkage"),
+    ({"exponent": 0.0}, "exponent"),
+    ({"weighting": "bm52"}, "weighting"),
+    ({"bm25_b": 1.5}, "bm25_b"),
+])
+def test_knn_invalid_parameters_refused_in_fit(binary, cls, params, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        cls(**params).fit(binary)
