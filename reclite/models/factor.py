@@ -29,6 +29,7 @@ in implicit. Factors are always stored as plain float32 NumPy arrays.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from numbers import Integral, Real
@@ -118,6 +119,20 @@ def implicit_seed(random_state: Any) -> int:
     return int(np.random.default_rng(random_state).integers(2**31 - 1))
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    """One threadpoolctl controller per process (finding the libraries costs ~5 ms).
+
+    Built after implicit's CPU modules are imported, so the BLAS that implicit calls
+    (through scipy) is among the libraries it controls. ``controller.limit(limits=1,
+    user_api="blas")`` is what ``threadpool_limits(1, "blas")`` does, minus the scan.
+    """
+    import implicit.cpu.als  # noqa: F401  (loads scipy's BLAS before the scan)
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _to_numpy(factors: Any) -> np.ndarray:
     """Factors as a C-contiguous float32 ndarray (GPU ``implicit.gpu.Matrix`` included)."""
     if hasattr(factors, "to_numpy"):
@@ -149,8 +164,6 @@ class _ImplicitModel(Recommender):
 
     # fit -------------------------------------------------------------------
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        from threadpoolctl import threadpool_limits
-
         self._check_params()
         device = _resolve_device(self.device, self._name, self._has_gpu)
         seed = implicit_seed(self.random_state)
@@ -159,7 +172,7 @@ class _ImplicitModel(Recommender):
         # implicit's ALS checks the BLAS thread pool when it is *constructed*
         # (implicit/cpu/als.py line 96, check_blas_config) and all three models do
         # their many small dense products per user: BLAS threads stay at 1 throughout.
-        with threadpool_limits(1, "blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             model = self._make(device, seed)  # a fresh model: never a warm start
             model.fit(C, show_progress=bool(self.show_progress))
         self.user_factors_ = _to_numpy(model.user_factors)

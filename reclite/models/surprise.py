@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from .._typing import INDEX_DTYPE, IntArray
 from ..data.dataset import Dataset
-from ..errors import RecliteError
+from ..errors import DataError, RecliteError
 from .base import Recommender
 
 __all__ = ["SurpriseRecommender", "FACTOR_ALGORITHMS", "KNN_ALGORITHMS", "DEFAULT_PARAMS"]
@@ -197,7 +197,16 @@ class SurpriseRecommender(Recommender):
             algo = getattr(surprise, self.algorithm)(**merged)
         except TypeError as exc:
             raise ValueError(f"SurpriseRecommender: bad params for surprise.{self.algorithm}: {exc}") from None
-        algo.fit(trainset)
+        try:
+            algo.fit(trainset)
+        except ZeroDivisionError:
+            sim = dict(getattr(algo, "sim_options", {}) or {}).get("name", "msd")
+            why = (f"every one of the {len(r):,} ratings is {lo:g}, so there is nothing to correlate"
+                   if lo == hi else "some users or items have ratings that do not vary")
+            raise DataError(
+                f"surprise.{self.algorithm} could not fit: its {sim!r} similarity divides by zero because "
+                f"{why}; surprise's models learn from rating values, so give them rated data, or use "
+                "params={'sim_options': {'name': 'msd'}}") from None
 
         n_users, n_items = C.shape
         uid = np.array([trainset.to_raw_uid(k) for k in range(trainset.n_users)], dtype=np.int64)
