@@ -38,12 +38,15 @@ MODEL_PARAMS: dict[str, dict] = {
     "als": {"factors": 2, "iterations": 15, "random_state": 0, "num_threads": 1},
     "bpr": {"factors": 4, "iterations": 100, "random_state": 0, "num_threads": 1},
     "lmf": {"factors": 2, "iterations": 30, "random_state": 0, "num_threads": 1},
-    "surprise_svd": {"random_state": 0},
-    "surprise_knn": {"random_state": 0},
+    # explicit-rating models need rating values to learn from, not constant confidences
+    "surprise_svd": {"random_state": 0, "confidence": "value"},
+    "surprise_knn": {"random_state": 0, "confidence": "value"},
 }
 
-# models for which "recommend the user's own group" is not the right answer
-NOT_PLANTED = {"pop"}
+# models for which "recommend the user's own group" is not the right answer: popularity
+# ranks every user alike; explicit-rating models predict how an item would be rated,
+# not whether the user would pick it, and the planted groups only differ in the latter
+NOT_PLANTED = {"pop", "surprise_svd", "surprise_knn"}
 
 N_PER_GROUP_USERS = 20
 N_PER_GROUP_ITEMS = 10
@@ -62,23 +65,24 @@ def planted_dataset(seed: int = 0) -> reclite.Dataset:
     """Users ``ua*`` use items ``ia*`` (genre "Alpha"), users ``ub*`` items ``ib*`` ("Beta").
 
     Every user has 5 of their group's 10 items, chosen at random, so each user has 5
-    unseen items of their own group to be recommended, and every item is used.
+    unseen items of their own group to be recommended, and every item is used. Each
+    interaction has a rating 1..5 (for models that read values).
     """
     rng = np.random.default_rng(seed)
     rows = []
     for group in ("a", "b"):
         for u in range(N_PER_GROUP_USERS):
             picks = rng.choice(N_PER_GROUP_ITEMS, size=5, replace=False)
-            rows += [(f"u{group}{u:02d}", f"i{group}{i:02d}") for i in picks]
-    df = pd.DataFrame(rows, columns=["user", "item"])
+            rows += [(f"u{group}{u:02d}", f"i{group}{i:02d}", float(rng.integers(1, 6))) for i in picks]
+    df = pd.DataFrame(rows, columns=["user", "item", "rating"])
     all_items = [f"i{g}{i:02d}" for g in "ab" for i in range(N_PER_GROUP_ITEMS)]
-    ds0 = reclite.Dataset.from_frame(df, extra_items=all_items, source="planted")
+    ds0 = reclite.Dataset.from_frame(df, value="rating", extra_items=all_items, source="planted")
     items = ds0.items
     raw = items.ids.astype(str)
     genres = reclite.MultiHot.from_pairs(np.arange(len(raw)), np.where(np.char.startswith(raw, "ia"),
                                                                       "Alpha", "Beta"), len(raw))
-    return reclite.Dataset(ds0.user_idx, ds0.item_idx, users=ds0.users, items=items, genres=genres,
-                           name="planted")
+    return reclite.Dataset(ds0.user_idx, ds0.item_idx, ds0.values, users=ds0.users, items=items,
+                           genres=genres, name="planted")
 
 
 def other_dataset() -> reclite.Dataset:
@@ -215,6 +219,17 @@ def check_items_and_exclude(name, tmp_path):
     assert set(recs["item"]) <= set(cand)
     recs = model.recommend(k=model.n_items_, exclude=["ia00", "ib00", "not-an-item"])
     assert not set(recs["item"]) & {"ia00", "ib00"}
+    # a Dataset excludes each user's own interactions in it, matched by raw ids
+    pop_order = model.items_.to_raw(np.argsort(-model.item_popularity_, kind="stable")).astype(str)
+    more = reclite.Dataset.from_frame(pd.DataFrame({
+        "user": ["ua00"] * 3 + ["newbie"] * 2 + ["ua01"],
+        "item": ["ia00", "ia01", "ia02", pop_order[0], pop_order[1], "not-an-item"]}))
+    with pytest.warns(DataWarning, match="1 unknown user"):
+        recs = model.recommend(users=["ua00", "newbie", "ua01"], k=model.n_items_, exclude=more,
+                               on_unknown="popular")
+    assert not set(recs.loc[recs["user"] == "ua00", "item"]) & {"ia00", "ia01", "ia02"}
+    assert recs.loc[recs["user"] == "newbie", "item"].tolist()[:3] == pop_order[2:5].tolist()
+    assert_same_frames(recs[recs["user"] == "ua01"], model.recommend(users=["ua01"], k=model.n_items_))
 
 
 def check_recommend_from_history(name, tmp_path):

@@ -255,8 +255,11 @@ class Recommender(BaseEstimator):
         filter_seen : bool, default=True
         items : array-like of raw item ids, optional
             Candidate items; unknown ids raise.
-        exclude : array-like of raw item ids, optional
-            Items never recommended; unknown ids are ignored.
+        exclude : array-like of raw item ids, or Dataset, optional
+            Items never recommended: raw item ids for everyone (unknown ids are
+            ignored), or a Dataset whose interactions are excluded per user, matched
+            by raw ids (e.g. the full history when the model was fitted on part of
+            it; users and items the model does not know are ignored).
         on_unknown : {"raise", "popular"}, default="raise"
             Users the model never saw raise :class:`~reclite.errors.UnknownIdError`
             naming them, or get the most popular items (with a DataWarning that
@@ -277,14 +280,21 @@ class Recommender(BaseEstimator):
             raw_users = np.atleast_1d(np.asarray(users))
             uidx = self.users_.to_index(raw_users, missing="raise" if on_unknown == "raise" else "negative")
         cand = None if items is None else self.items_.to_index(np.atleast_1d(np.asarray(items)))
-        excl = None if exclude is None else self.items_.to_index(np.atleast_1d(np.asarray(exclude)),
-                                                                 missing="skip")
+        ex_rows = self._interaction_rows(exclude, raw_users) if isinstance(exclude, Dataset) else None
+        excl = None if exclude is None or ex_rows is not None else self.items_.to_index(
+            np.atleast_1d(np.asarray(exclude)), missing="skip")
         known = uidx >= 0
         idx = np.full((len(uidx), int(k)), -1, dtype=INDEX_DTYPE)
         score = np.full((len(uidx), int(k)), -np.inf, dtype=VALUE_DTYPE)
         if known.any():
+            ex_known = excl
+            if ex_rows is not None:  # recommend_indices takes the rows in the model's user space
+                kn = np.flatnonzero(known)
+                place = sp.csr_matrix((np.ones(len(kn), dtype=VALUE_DTYPE), (uidx[kn], np.arange(len(kn)))),
+                                      shape=(self.n_users_, len(kn)))
+                ex_known = place @ ex_rows[kn]
             i, s = self.recommend_indices(uidx[known], k, filter_seen=filter_seen, items=cand,
-                                          exclude=excl, max_memory=max_memory,
+                                          exclude=ex_known, max_memory=max_memory,
                                           show_progress=show_progress)
             idx[known], score[known] = i, s
         if not known.all():
@@ -294,9 +304,35 @@ class Recommender(BaseEstimator):
             from ..topk import topk
 
             pop = self.item_popularity_.astype(VALUE_DTYPE)[None, :]
-            i, s = topk(pop, k, candidates=self._candidate_mask(cand, excl))
-            idx[~known], score[~known] = i[0], s[0]
+            cmask = self._candidate_mask(cand, excl)
+            if ex_rows is None:
+                i, s = topk(pop, k, candidates=cmask)
+                idx[~known], score[~known] = i[0], s[0]
+            else:
+                unk = np.flatnonzero(~known)
+                bs = batch_size(self.n_items_, max_memory)
+                for start in range(0, len(unk), bs):
+                    rows = unk[start:start + bs]
+                    i, s = topk(np.broadcast_to(pop, (len(rows), self.n_items_)), k,
+                                exclude=ex_rows[rows], candidates=cmask)
+                    idx[rows], score[rows] = i, s
         return self._frame(raw_users, idx, score)
+
+    def _interaction_rows(self, data: Dataset, raw_users: np.ndarray) -> sp.csr_matrix:
+        """Each requested user's items in ``data``, as rows over the model's items (raw-id matched)."""
+        d = data.users.to_index(raw_users, missing="negative")
+        has = np.flatnonzero(d >= 0)
+        pick = sp.csr_matrix((np.ones(len(has), dtype=VALUE_DTYPE), (has, d[has])),
+                             shape=(len(raw_users), data.n_users))
+        cols = self.items_.to_index(data.items.ids, missing="negative")
+        keep = np.flatnonzero(cols >= 0)
+        to_model = sp.csr_matrix((np.ones(len(keep), dtype=VALUE_DTYPE), (keep, cols[keep])),
+                                 shape=(data.n_items, self.n_items_))
+        M = data.matrix()
+        M.data[:] = 1.0
+        rows = sp.csr_matrix(pick @ M @ to_model)
+        rows.sort_indices()
+        return rows
 
     def _frame(self, raw_users: np.ndarray, idx: np.ndarray, score: np.ndarray) -> pd.DataFrame:
         k = idx.shape[1]
