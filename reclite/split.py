@@ -1,0 +1,415 @@
+"""Train/test splits of a Dataset: per-user holdouts, time cut-offs, k folds, new users.
+
+Every split returns Datasets made with :meth:`Dataset.subset`, so train and test share
+the input's IdMaps (same indices, same side information) and together hold every
+interaction of the input exactly once (the exception, :func:`temporal` with
+``min_train >= 1``, says so).
+
+**Too few interactions.** Each per-user split takes a parameter ``min_train``
+(default 1): a user is split only if at least ``min_train`` of their interactions stay
+in train after their whole test share is taken; otherwise the user stays whole in train
+and has no test items. A user's test share is never cut short to fit.
+
+**Randomness.** ``random_state`` is an int, a ``numpy.random.Generator`` (or a
+``SeedSequence``) or None, turned into a Generator with ``np.random.default_rng``; no
+global random state is used. The same seed on the same Dataset gives the same split.
+
+**Speed.** Everything is vectorised over interactions: interactions are grouped by
+user with one sort (skipped when the Dataset is already ordered by user, as
+:meth:`Dataset.from_frame` leaves it), and a per-user random choice is a sort on
+random keys within the user's group. No Python loop runs over users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+
+from ._typing import RNGInput
+from .data.dataset import Dataset
+from .errors import DataError
+
+__all__ = [
+    "Split",
+    "StrongSplit",
+    "random_holdout",
+    "leave_last_out",
+    "last_and_random",
+    "temporal",
+    "kfold",
+    "strong_generalization",
+]
+
+
+class Split(NamedTuple):
+    """A train/test split: two Datasets sharing the input's IdMaps (unpacks as a pair)."""
+
+    train: Dataset
+    test: Dataset
+
+
+class StrongSplit(NamedTuple):
+    """A strong-generalization split (Liang et al. 2018; Steck 2019).
+
+    Attributes
+    ----------
+    train : Dataset
+        Every interaction of the users who are not test users.
+    fold_in : Dataset
+        The part of each test user's history the model may see at prediction time.
+    test : Dataset
+        The held-out part of each test user's history, to be predicted.
+    """
+
+    train: Dataset
+    fold_in: Dataset
+    test: Dataset
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_int(value: object, name: str, min_val: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or int(value) < min_val:
+        raise ValueError(f"{name} must be an integer >= {min_val}, got {value!r}")
+    return int(value)
+
+
+def _check_fraction(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 < float(value) < 1.0:
+        raise ValueError(f"{name} must be a fraction strictly between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _user_counts(ds: Dataset) -> np.ndarray:
+    return np.bincount(ds.user_idx, minlength=ds.n_users).astype(np.int64)
+
+
+def _group_positions(users_in_order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its user's run (input ordered by user)."""
+    starts = np.cumsum(counts) - counts
+    return np.arange(len(users_in_order), dtype=np.int64) - starts[users_in_order]
+
+
+def _by_user_time_order(ds: Dataset, what: str) -> np.ndarray | None:
+    """Order by user, then time, then storage order; None when already in that order."""
+    if not ds.has_time:
+        raise DataError(
+            f"{ds.name or 'data'}: {what} needs timestamps and this Dataset has none; read the "
+            "data with its time column (e.g. read_csv(..., time='timestamp')), or use "
+            "random_holdout instead")
+    u = ds.user_idx
+    t = ds.times
+    if len(u) < 2:
+        return None
+    du = u[1:].astype(np.int64) - u[:-1]
+    if bool(np.all(du >= 0)) and bool(np.all((du > 0) | (t[1:] >= t[:-1]))):
+        return None
+    # stable sorts keep storage order among equal (user, time)
+    t_min = int(t.min())
+    t_bits = (int(t.max()) - t_min).bit_length()
+    u_bits = max(1, (ds.n_users - 1).bit_length())
+    if u_bits + t_bits <= 62:  # one sort on a composite key (about 10x faster than lexsort)
+        key = (u.astype(np.int64) << t_bits) | (t - t_min)
+        return np.argsort(key, kind="stable")
+    o = np.argsort(t, kind="stable")
+    return o[np.argsort(u[o], kind="stable")]
+
+
+def _random_rank(ds: Dataset, rng: np.random.Generator) -> np.ndarray:
+    """Each interaction's 0-based position in a uniformly random order of its user's interactions."""
+    n = len(ds)
+    keys = (ds.user_idx.astype(np.int64) << 32) | rng.integers(0, 2**32, size=n, dtype=np.int64)
+    order = np.argsort(keys)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = _group_positions(ds.user_idx[order], _user_counts(ds))
+    return rank
+
+
+def _time_rank_from_end(ds: Dataset, what: str) -> np.ndarray:
+    """0 for each user's latest interaction (ties: the later one in storage), 1 the one before..."""
+    order = _by_user_time_order(ds, what)
+    counts = _user_counts(ds)
+    u = ds.user_idx if order is None else ds.user_idx[order]
+    pos = _group_positions(u, counts)
+    from_end = counts[u] - 1 - pos
+    if order is None:
+        return from_end
+    out = np.empty_like(from_end)
+    out[order] = from_end
+    return out
+
+
+def _holdout_counts(counts: np.ndarray, test_size: float, min_train: int) -> np.ndarray:
+    """Test interactions per user for a fractional holdout (0 for users kept whole)."""
+    n_test = np.maximum(1, np.floor(test_size * counts + 0.5)).astype(np.int64)
+    n_test[counts - n_test < min_train] = 0
+    n_test[counts == 0] = 0
+    return n_test
+
+
+def _split(ds: Dataset, test_mask: np.ndarray) -> Split:
+    return Split(ds.subset(~test_mask), ds.subset(test_mask))
+
+
+# ---------------------------------------------------------------------- splits
+def random_holdout(
+    ds: Dataset, test_size: float = 0.2, random_state: RNGInput = None, *, min_train: int = 1,
+) -> Split:
+    """Per user, a random share of the user's interactions goes to test.
+
+    User ``u`` with ``n_u`` interactions gets ``max(1, round(test_size * n_u))`` test
+    interactions, chosen uniformly at random (rounding half up), when at least
+    ``min_train`` remain in train; otherwise the user stays whole in train.
+
+    Parameters
+    ----------
+    ds : Dataset
+    test_size : float, default=0.2
+        Share of each user's interactions held out, in (0, 1).
+    random_state : int, Generator or None
+    min_train : int, default=1
+        Interactions a split user keeps in train at least.
+
+    Returns
+    -------
+    Split
+        ``(train, test)``.
+
+    Examples
+    --------
+    >>> import reclite
+    >>> train, test = reclite.split.random_holdout(reclite.demo_dataset(), 0.2, random_state=0)
+    """
+    test_size = _check_fraction(test_size, "test_size")
+    min_train = _check_int(min_train, "min_train", 0)
+    rng = np.random.default_rng(random_state)
+    counts = _user_counts(ds)
+    n_test = _holdout_counts(counts, test_size, min_train)
+    rank = _random_rank(ds, rng)
+    return _split(ds, rank < n_test[ds.user_idx])
+
+
+def leave_last_out(ds: Dataset, n: int = 1, *, min_train: int = 1) -> Split:
+    """Each user's last ``n`` interactions by time go to test.
+
+    Among equal timestamps the interaction stored later counts as later. Users with
+    fewer than ``n + min_train`` interactions stay whole in train.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Must have timestamps.
+    n : int, default=1
+    min_train : int, default=1
+
+    Returns
+    -------
+    Split
+
+    Raises
+    ------
+    DataError
+        When the Dataset has no timestamps ("last" is undefined without time; there is
+        no silent fallback to storage order).
+    """
+    n = _check_int(n, "n", 1)
+    min_train = _check_int(min_train, "min_train", 0)
+    from_end = _time_rank_from_end(ds, "leave_last_out")
+    counts = _user_counts(ds)
+    eligible = counts >= n + min_train
+    return _split(ds, (from_end < n) & eligible[ds.user_idx])
+
+
+def last_and_random(
+    ds: Dataset, n_last: int = 1, n_random: int = 9, random_state: RNGInput = None, *,
+    min_train: int = 1,
+) -> Split:
+    """Each user's last ``n_last`` interactions plus ``n_random`` random earlier ones.
+
+    The hidden-test layout of the movie competition. Users with fewer than
+    ``n_last + n_random + min_train`` interactions stay whole in train.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Must have timestamps.
+    n_last : int, default=1
+    n_random : int, default=9
+        Chosen uniformly among the interactions before the last ``n_last``.
+    random_state : int, Generator or None
+    min_train : int, default=1
+
+    Returns
+    -------
+    Split
+
+    Raises
+    ------
+    DataError
+        When the Dataset has no timestamps.
+    """
+    n_last = _check_int(n_last, "n_last", 0)
+    n_random = _check_int(n_random, "n_random", 0)
+    if n_last + n_random == 0:
+        raise ValueError("n_last + n_random must be at least 1")
+    min_train = _check_int(min_train, "min_train", 0)
+    rng = np.random.default_rng(random_state)
+    from_end = _time_rank_from_end(ds, "last_and_random")
+    counts = _user_counts(ds)
+    eligible = (counts >= n_last + n_random + min_train)[ds.user_idx]
+    last = from_end < n_last
+    # random ranks among the earlier interactions only: the last ones sort to the end
+    keys = rng.integers(0, 2**31, size=len(ds), dtype=np.int64)
+    keys[last] = 2**31
+    keys |= ds.user_idx.astype(np.int64) << 32
+    order = np.argsort(keys)
+    rank = np.empty(len(ds), dtype=np.int64)
+    rank[order] = _group_positions(ds.user_idx[order], counts)
+    chosen = ~last & (rank < n_random)
+    return _split(ds, eligible & (last | chosen))
+
+
+def temporal(ds: Dataset, at: int | float, *, min_train: int = 0) -> Split:
+    """One global time cut-off: interactions at or after ``at`` go to test.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Must have timestamps.
+    at : int or float
+        A timestamp (int, in the Dataset's time unit), or a float in (0, 1): the
+        quantile of all interaction times used as the cut-off (0.8 puts roughly the
+        latest 20% of interactions in test; the cut-off is an actual timestamp, so ties
+        stay together).
+    min_train : int, default=0
+        Test interactions of users with fewer than ``min_train`` interactions before the
+        cut-off (users new after it) are dropped from test, since no history-based
+        model can rank for them. The default keeps them; with ``min_train >= 1`` the
+        union of train and test is the input minus those dropped interactions.
+
+    Returns
+    -------
+    Split
+
+    Raises
+    ------
+    DataError
+        When the Dataset has no timestamps.
+    """
+    if not ds.has_time:
+        raise DataError(f"{ds.name or 'data'}: temporal needs timestamps and this Dataset has none")
+    min_train = _check_int(min_train, "min_train", 0)
+    t = ds.times
+    if isinstance(at, bool):
+        raise ValueError(f"at must be a timestamp (int) or a quantile in (0, 1), got {at!r}")
+    if isinstance(at, Integral):
+        cut = int(at)
+    elif isinstance(at, Real):
+        q = _check_fraction(at, "at (a quantile)")
+        cut = int(np.quantile(t, q, method="higher")) if len(t) else 0
+    else:
+        raise ValueError(f"at must be a timestamp (int) or a quantile in (0, 1), got {at!r}")
+    test = t >= cut
+    if min_train > 0:
+        n_before = np.bincount(ds.user_idx[~test], minlength=ds.n_users)
+        keep = n_before[ds.user_idx] >= min_train
+        return Split(ds.subset(~test), ds.subset(test & keep))
+    return _split(ds, test)
+
+
+def kfold(
+    ds: Dataset, n_folds: int = 5, random_state: RNGInput = None, *, min_train: int = 1,
+) -> Iterator[Split]:
+    """``n_folds`` (train, test) splits; each interaction is in exactly one test fold.
+
+    Each user's interactions are shuffled and dealt round the folds, starting at a
+    random fold, so every fold gets ``floor`` or ``ceil`` of ``n_u / n_folds`` of them.
+    A user whose largest fold would leave fewer than ``min_train`` in train
+    (``n_u - ceil(n_u / n_folds) < min_train``; with the default, users with one
+    interaction) stays whole in train in every fold.
+
+    Parameters
+    ----------
+    ds : Dataset
+    n_folds : int, default=5
+    random_state : int, Generator or None
+    min_train : int, default=1
+
+    Yields
+    ------
+    Split
+        ``(train, test)`` for fold 0, 1, ...; the assignment is drawn once, up front.
+    """
+    n_folds = _check_int(n_folds, "n_folds", 2)
+    min_train = _check_int(min_train, "min_train", 0)
+    rng = np.random.default_rng(random_state)
+    counts = _user_counts(ds)
+    offset = rng.integers(0, n_folds, size=ds.n_users)
+    rank = _random_rank(ds, rng)
+    fold = (rank + offset[ds.user_idx]) % n_folds
+    eligible = (counts - -(-counts // n_folds) >= min_train)[ds.user_idx]
+    fold[~eligible] = -1
+    for f in range(n_folds):
+        yield _split(ds, fold == f)
+
+
+def strong_generalization(
+    ds: Dataset, n_test_users: int | float, test_size: float = 0.2, random_state: RNGInput = None, *,
+    min_train: int = 1,
+) -> StrongSplit:
+    """Disjoint test users, whose histories are split into fold-in and held-out parts.
+
+    The protocol of Liang et al. (2018) and Steck (2019): the model learns from the
+    other users only, then ranks for each test user from that user's fold-in items, and
+    is scored on the held-out items (``reclite.evaluate(model, train, test,
+    fold_in=fold_in)``).
+
+    Test users are drawn uniformly among the users that can be split: a test user's
+    held-out part is ``max(1, round(test_size * n_u))`` random interactions, and at
+    least ``min_train`` stay in fold-in.
+
+    Parameters
+    ----------
+    ds : Dataset
+    n_test_users : int or float
+        How many test users (int), or their share of the eligible users (float in (0, 1)).
+    test_size : float, default=0.2
+        Share of each test user's interactions held out.
+    random_state : int, Generator or None
+    min_train : int, default=1
+
+    Returns
+    -------
+    StrongSplit
+        ``(train, fold_in, test)``, three Datasets sharing the input's IdMaps; the users
+        of ``fold_in`` and ``test`` have no interaction in ``train``.
+
+    Raises
+    ------
+    ValueError
+        When more test users are asked for than there are eligible users.
+    """
+    test_size = _check_fraction(test_size, "test_size")
+    min_train = _check_int(min_train, "min_train", 0)
+    rng = np.random.default_rng(random_state)
+    counts = _user_counts(ds)
+    n_test = _holdout_counts(counts, test_size, min_train)
+    eligible = np.flatnonzero(n_test > 0)
+    if isinstance(n_test_users, bool) or not isinstance(n_test_users, Real):
+        raise ValueError(f"n_test_users must be a count or a share in (0, 1), got {n_test_users!r}")
+    if isinstance(n_test_users, Integral):
+        n_pick = _check_int(n_test_users, "n_test_users", 1)
+    else:
+        n_pick = max(1, round(_check_fraction(n_test_users, "n_test_users") * len(eligible)))
+    if n_pick > len(eligible):
+        raise ValueError(f"n_test_users={n_test_users!r} asks for {n_pick:,} test users but only "
+                         f"{len(eligible):,} users have enough interactions to split")
+    picked = np.zeros(ds.n_users, dtype=bool)
+    picked[rng.choice(eligible, size=n_pick, replace=False)] = True
+    rank = _random_rank(ds, rng)
+    is_test_user = picked[ds.user_idx]
+    held_out = is_test_user & (rank < n_test[ds.user_idx])
+    return StrongSplit(ds.subset(~is_test_user), ds.subset(is_test_user & ~held_out),
+                       ds.subset(held_out))
