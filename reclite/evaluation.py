@@ -1,0 +1,372 @@
+"""Full-ranking evaluation in bounded memory: a model (or a table of lists) against a test set.
+
+Every test user is ranked against every item (their training items excluded), in
+batches of users sized from ``max_memory``, so no users x items matrix is ever built
+whole. The top ``max(k)`` items per user are computed once; every cut-off and every
+metric comes from those lists in one numba pass (:mod:`reclite.metrics`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import metrics as _m
+from ._typing import INDEX_DTYPE, VALUE_DTYPE
+from .data.dataset import Dataset
+from .errors import DataError, RecliteError
+
+__all__ = ["evaluate", "evaluate_recommendations", "METRICS", "DEFAULT_METRICS"]
+
+log = logging.getLogger(__name__)
+
+METRICS = _m.METRICS
+"""Names accepted in ``metrics=``: the accuracy metrics, then coverage, novelty, popularity."""
+DEFAULT_METRICS = _m.METRICS
+"""What ``metrics=None`` computes: all of :data:`METRICS`."""
+
+
+# ---------------------------------------------------------------------- helpers
+def _cutoffs(k: int | Iterable[int]) -> list[int]:
+    ks = [k] if np.ndim(k) == 0 else list(k)  # type: ignore[arg-type]
+    if not ks:
+        raise ValueError("k must name at least one cut-off")
+    for v in ks:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < 1:
+            raise ValueError(f"k must be a positive integer or a list of them, got {v!r}")
+    return sorted({int(v) for v in ks})
+
+
+def _metric_names(metrics: str | Sequence[str] | None) -> list[str]:
+    if metrics is None:
+        return list(DEFAULT_METRICS)
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    names = [n.strip().lower() for n in names]
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise RecliteError(f"unknown metric {', '.join(repr(n) for n in unknown)}; "
+                           f"known metrics: {', '.join(METRICS)}")
+    if not names:
+        raise RecliteError(f"no metric asked for; known metrics: {', '.join(METRICS)}")
+    return list(dict.fromkeys(names))
+
+
+def _same_map(a: Any, b: Any) -> bool:
+    return a is b or a == b
+
+
+def _check_pair(train: Dataset, test: Dataset) -> None:
+    for name, d in (("train", train), ("test", test)):
+        if not isinstance(d, Dataset):
+            raise TypeError(f"{name} must be a reclite Dataset, got {type(d).__name__}")
+    if not (_same_map(train.users, test.users) and _same_map(train.items, test.items)):
+        raise DataError("train and test do not share their user and item maps; make both with "
+                        "one of the reclite.split functions (or Dataset.subset) of one Dataset")
+
+
+def _test_rows(test: Dataset) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Users with at least one test item, and their test rows (aligned)."""
+    T = test.matrix()
+    users = np.flatnonzero(np.diff(T.indptr)).astype(INDEX_DTYPE)
+    return users, T[users]
+
+
+def _summary(
+    acc: dict[str, np.ndarray], beyond: dict[str, Any], names: list[str], ks: list[int], n_users: int,
+) -> pd.DataFrame:
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of an all-NaN column -> NaN
+        for kk in ks:
+            row: dict[str, Any] = {"k": kk, "n_users": n_users}
+            for m in names:
+                lab = _m.label(m, kk)
+                v = acc[lab] if lab in acc else beyond[lab]
+                row[m] = float(v) if np.ndim(v) == 0 else (float(np.nanmean(v)) if len(v) else float("nan"))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["k", "n_users", *names])
+
+
+def _per_user_frame(
+    raw_users: np.ndarray, n_test: np.ndarray, acc: dict[str, np.ndarray], beyond: dict[str, Any],
+    names: list[str], ks: list[int],
+) -> pd.DataFrame:
+    cols: dict[str, Any] = {"user": raw_users, "n_test": n_test}
+    for kk in ks:
+        for m in names:
+            if m == "coverage":
+                continue  # a catalogue-level number, not per user
+            lab = _m.label(m, kk)
+            cols[lab] = acc[lab] if lab in acc else beyond[lab]
+    return pd.DataFrame(cols)
+
+
+def _score_lists(
+    topk: np.ndarray, T: sp.csr_matrix, train: Dataset | None, names: list[str], ks: list[int],
+    n_items: int,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    acc_names = [m for m in names if m in _m.ACCURACY_METRICS]
+    acc = _m.ranking_metrics(topk, T, ks, acc_names) if acc_names else {}
+    beyond: dict[str, Any] = {}
+    if "coverage" in names:
+        for kk in ks:
+            beyond[_m.label("coverage", kk)] = _m.coverage(topk, n_items, kk)
+    rest = [m for m in names if m in ("novelty", "popularity")]
+    if rest:
+        beyond.update(_m.beyond_accuracy_metrics(topk, train, ks, rest))
+    return acc, beyond
+
+
+def _fitted(model: Any) -> bool:
+    probe = getattr(model, "__sklearn_is_fitted__", None)
+    return bool(probe()) if probe is not None else hasattr(model, "seen_")
+
+
+def _seen_equals(model: Any, train_csr: sp.csr_matrix) -> bool:
+    """True when the model's stored training rows hold exactly train's (user, item) pairs."""
+    seen = getattr(model, "seen_", None)
+    if seen is None or not sp.issparse(seen) or seen.shape != train_csr.shape:
+        return False
+    seen = sp.csr_matrix(seen)
+    if seen.nnz != train_csr.nnz or not seen.has_sorted_indices:
+        return False
+    return bool(np.array_equal(seen.indptr, train_csr.indptr)
+                and np.array_equal(seen.indices, train_csr.indices))
+
+
+def _fold_in_lists(
+    model: Any, users: np.ndarray, fold_in: Dataset, k: int, max_memory: Any,
+) -> np.ndarray:
+    """Top-k for users the model never saw, each described only by their fold-in items.
+
+    Follows ``Recommender.recommend_from_history`` (history rows of ``1 + alpha``; the
+    model scores them with ``user_idx == -1``) for a batch of users at a time.
+    """
+    from .models.base import batch_size
+    from .topk import topk as _topk
+
+    if not getattr(model, "supports_history", False):
+        raise RecliteError(f"{type(model).__name__} cannot rank from a history alone, so it cannot "
+                           "be evaluated with fold_in (strong generalization)")
+    alpha = float(getattr(model, "alpha", 1.0))
+    H = fold_in.matrix()[users]
+    H.data[:] = np.float32(1.0 + alpha)
+    out = np.empty((len(users), k), dtype=INDEX_DTYPE)
+    bs = batch_size(model.n_items_, max_memory)
+    for start in range(0, len(users), bs):
+        rows = H[start:start + bs]
+        scores = np.asarray(model._score(np.full(rows.shape[0], -1, dtype=INDEX_DTYPE), rows),
+                            dtype=VALUE_DTYPE)
+        out[start:start + rows.shape[0]], _ = _topk(scores, k, exclude=rows)
+    return out
+
+
+# ---------------------------------------------------------------------- public
+def evaluate(
+    model: Any,
+    train: Dataset,
+    test: Dataset,
+    k: int | Iterable[int] = 10,
+    metrics: str | Sequence[str] | None = None,
+    max_memory: int | str | None = "1GB",
+    per_user: bool = False,
+    *,
+    fold_in: Dataset | None = None,
+    show_progress: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Full-ranking evaluation of a model: every test user against every item.
+
+    Each user with at least one test item gets the top ``max(k)`` items among all
+    items except the user's training items (scored in batches of users sized from
+    ``max_memory``; results do not depend on it), and every metric is computed from
+    those lists. Summaries average over those users.
+
+    Parameters
+    ----------
+    model : Recommender
+        Fitted on ``train`` when it is not fitted yet. A model fitted on something else
+        (but with the same user and item maps, e.g. a refit on the full data) is ranked
+        with exactly ``train``'s items excluded rather than its own seen items.
+    train, test : Dataset
+        A split of one Dataset (same IdMaps), e.g. from :mod:`reclite.split`.
+    k : int or list of int, default=10
+        Cut-offs; the lists are computed once at the largest.
+    metrics : list of str, optional
+        Among :data:`METRICS` (default: all of them): ``ndcg``, ``recall``,
+        ``calibrated_recall``, ``precision``, ``map``, ``mrr``, ``hit_rate``,
+        ``coverage``, ``novelty``, ``popularity``; see :mod:`reclite.metrics` for the
+        formulas.
+    max_memory : int or str, default="1GB"
+        Budget for one batch's dense scores.
+    per_user : bool, default=False
+        Also return the per-user values.
+    fold_in : Dataset, optional
+        Strong generalization (:func:`reclite.split.strong_generalization`): the test
+        users are new to the model (fitted on ``train``, which does not hold them); each
+        is ranked from their ``fold_in`` items alone (needs a model that can rank from
+        a history), with those items excluded.
+    show_progress : bool, default=False
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per cut-off; columns ``k``, ``n_users`` (users evaluated: those with a
+        test item) and one per metric (the mean over those users; ``coverage`` is the
+        share of the catalogue in anyone's list).
+    per_user : DataFrame, only when ``per_user=True``
+        Returned as ``(summary, per_user)``: one row per evaluated user, columns
+        ``user`` (raw id), ``n_test`` (test items) and one per metric and cut-off,
+        labelled ``ndcg@10`` (``coverage`` has no per-user value).
+
+    Examples
+    --------
+    >>> import reclite
+    >>> train, test = reclite.split.random_holdout(reclite.demo_dataset(), 0.2, random_state=0)
+    >>> reclite.evaluate(reclite.Popularity(), train, test, k=[10, 20])  # doctest: +SKIP
+    """
+    _check_pair(train, test)
+    ks = _cutoffs(k)
+    names = _metric_names(metrics)
+    if fold_in is not None:
+        _check_pair(train, fold_in)
+    if not _fitted(model):
+        log.info("fitting %s on the training split", type(model).__name__)
+        model.fit(train)
+    n_users_, n_items_ = getattr(model, "n_users_", None), getattr(model, "n_items_", None)
+    if (n_users_, n_items_) != (train.n_users, train.n_items) or not (
+            _same_map(model.users_, train.users) and _same_map(model.items_, train.items)):
+        raise RecliteError(f"the model was fitted on {n_users_} users x {n_items_} items that are not "
+                           f"train's {train.n_users} x {train.n_items}; fit it on a split of the same "
+                           "Dataset (or leave it unfitted and evaluate fits it on train)")
+    users, T = _test_rows(test)
+    kmax = ks[-1]
+    if len(users) == 0:
+        warnings.warn("no user has a test item: nothing to evaluate", RuntimeWarning, stacklevel=2)
+        topk = np.empty((0, kmax), dtype=INDEX_DTYPE)
+    elif fold_in is not None:
+        topk = _fold_in_lists(model, users, fold_in, kmax, max_memory)
+    else:
+        train_csr = train.matrix()
+        if _seen_equals(model, train_csr):
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, max_memory=max_memory,
+                                              show_progress=show_progress)
+        else:
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=False, exclude=train_csr,
+                                              max_memory=max_memory, show_progress=show_progress)
+    acc, beyond = _score_lists(topk, T, train, names, ks, n_items=train.n_items)
+    summary = _summary(acc, beyond, names, ks, len(users))
+    if not per_user:
+        return summary
+    n_test = np.diff(T.indptr).astype(np.int64)
+    return summary, _per_user_frame(test.users.to_raw(users), n_test, acc, beyond, names, ks)
+
+
+def evaluate_recommendations(
+    recs: pd.DataFrame,
+    test: Dataset,
+    k: int | Iterable[int] = 10,
+    metrics: str | Sequence[str] | None = None,
+    *,
+    train: Dataset | None = None,
+    on_unknown: str = "raise",
+    per_user: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Score an existing table of recommendations (e.g. a CSV from any tool) against a test set.
+
+    Parameters
+    ----------
+    recs : DataFrame
+        Columns ``user``, ``item`` (raw ids, as in ``test``) and ``rank`` (1 = best) or
+        ``score`` (higher = better). Each user's list is ordered by rank (ascending)
+        or score (descending; ties: smaller item index first) and cut at ``max(k)``;
+        only the order counts, not the rank values themselves. A repeated (user, item)
+        counts once, at its best position.
+    test : Dataset
+        The held-out interactions (row order and maps of the split).
+    k : int or list of int, default=10
+    metrics : list of str, optional
+        Default: the accuracy metrics plus ``coverage``, and ``novelty`` and
+        ``popularity`` when ``train`` is given (they need it).
+    train : Dataset, optional
+        The training split: item popularity for ``novelty`` and ``popularity``.
+    on_unknown : {"raise", "miss"}, default="raise"
+        Ids in ``recs`` that ``test`` does not know: raise
+        :class:`~reclite.errors.UnknownIdError` naming a few, or ``"miss"``: an unknown
+        item counts as a miss (it still takes its slot in the list) and rows of unknown
+        users are dropped (they have no test items).
+    per_user : bool, default=False
+        As in :func:`evaluate`.
+
+    Returns
+    -------
+    DataFrame, or (DataFrame, DataFrame) with ``per_user=True``
+        As :func:`evaluate`. Users with test items but no rows in ``recs`` count with
+        an empty list (every accuracy metric 0), so a tool that skips users is not
+        flattered.
+    """
+    if not isinstance(test, Dataset):
+        raise TypeError(f"test must be a reclite Dataset, got {type(test).__name__}")
+    if on_unknown not in ("raise", "miss"):
+        raise ValueError(f"on_unknown must be 'raise' or 'miss', got {on_unknown!r}")
+    if train is not None:
+        _check_pair(train, test)
+    ks = _cutoffs(k)
+    if metrics is None:
+        names = [*_m.ACCURACY_METRICS, "coverage"] + (["novelty", "popularity"] if train is not None else [])
+    else:
+        names = _metric_names(metrics)
+        need = [m for m in names if m in ("novelty", "popularity")]
+        if need and train is None:
+            raise RecliteError(f"{', '.join(need)} need the training split: pass train=")
+    missing = [c for c in ("user", "item") if c not in recs.columns]
+    order_col = "rank" if "rank" in recs.columns else ("score" if "score" in recs.columns else None)
+    if missing or order_col is None:
+        need_cols = missing + ([] if order_col else ["rank or score"])
+        raise DataError(f"recommendations: missing column {', '.join(need_cols)}; expected columns "
+                        f"user, item and rank or score; got {list(recs.columns)}")
+    policy = "raise" if on_unknown == "raise" else "negative"
+    uidx = test.users.to_index(recs["user"].to_numpy(), missing=policy).astype(np.int64)
+    iidx = test.items.to_index(recs["item"].to_numpy(), missing=policy).astype(np.int64)
+    key = pd.to_numeric(recs[order_col], errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(key).any():
+        bad = int(np.flatnonzero(np.isnan(key))[0])
+        raise DataError(f"recommendations: row {bad + 1}: column {order_col!r} is "
+                        f"{recs[order_col].iloc[bad]!r}; expected a number")
+    if order_col == "score":
+        key = -key
+    keep = uidx >= 0
+    uidx, iidx, key = uidx[keep], iidx[keep], key[keep]
+    # order by user, then rank/score, then item index (unknown items, -1, after known ties)
+    order = np.lexsort((np.where(iidx < 0, np.iinfo(np.int64).max, iidx), key, uidx))
+    uidx, iidx = uidx[order], iidx[order]
+    # a repeated (user, item) counts once, at its first (best) position
+    known = iidx >= 0
+    pair = uidx * max(test.n_items, 1) + np.where(known, iidx, 0)
+    _, first = np.unique(np.where(known, pair, -1 - np.arange(len(pair))), return_index=True)
+    dedup = np.zeros(len(pair), dtype=bool)
+    dedup[first] = True
+    uidx, iidx = uidx[dedup], iidx[dedup]  # np.unique's index keeps the sorted order
+    counts = np.bincount(uidx, minlength=test.n_users)
+    pos = np.arange(len(uidx)) - (np.cumsum(counts) - counts)[uidx]
+    users, T = _test_rows(test)
+    kmax = ks[-1]
+    row_of = np.full(test.n_users, -1, dtype=np.int64)
+    row_of[users] = np.arange(len(users))
+    r = row_of[uidx]
+    sel = (r >= 0) & (pos < kmax)
+    # an unknown item keeps its slot as a miss (-1, like an empty slot): later items keep their ranks
+    topk = np.full((len(users), kmax), -1, dtype=INDEX_DTYPE)
+    topk[r[sel], pos[sel]] = iidx[sel]
+    acc, beyond = _score_lists(topk, T, train, names, ks, n_items=test.n_items)
+    summary = _summary(acc, beyond, names, ks, len(users))
+    if not per_user:
+        return summary
+    n_test = np.diff(T.indptr).astype(np.int64)
+    return summary, _per_user_frame(test.users.to_raw(users), n_test, acc, beyond, names, ks)
+

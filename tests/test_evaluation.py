@@ -1,0 +1,241 @@
+"""evaluate and evaluate_recommendations: lists, exclusion, budgets, cut-offs, tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import reclite
+from reclite import metrics as M
+from reclite import split
+from reclite.errors import DataError, RecliteError, UnknownIdError
+from reclite.models.base import Recommender
+
+from ._reference import beyond_accuracy_reference, ranking_metrics_reference
+
+
+class RandomFactors(Recommender):
+    """Scores = user_factors @ item_factors.T from seeded random factors (differs per user)."""
+
+    def __init__(self, *, factors: int = 4, random_state: int = 0) -> None:
+        self.factors = factors
+        self.random_state = random_state
+
+    def _fit(self, C, data):
+        rng = np.random.default_rng(self.random_state)
+        self.user_factors_ = rng.standard_normal((C.shape[0], self.factors)).astype(np.float32)
+        self.item_factors_ = rng.standard_normal((C.shape[1], self.factors)).astype(np.float32)
+
+    def _score(self, user_idx, rows):
+        # a user the model never saw (-1) is scored from the mean of their items' factors
+        known = self.user_factors_[np.maximum(user_idx, 0)]
+        hist = np.asarray(rows.astype(bool).astype(np.float32) @ self.item_factors_)
+        u = np.where((user_idx >= 0)[:, None], known, hist)
+        return u @ self.item_factors_.T
+
+
+@pytest.fixture(scope="module")
+def data() -> reclite.Dataset:
+    rng = np.random.default_rng(3)
+    rows = [(f"u{u}", f"i{i}", int(rng.integers(0, 100)))
+            for u in range(80) for i in rng.choice(40, size=int(rng.integers(1, 25)), replace=False)]
+    return reclite.Dataset.from_frame(pd.DataFrame(rows, columns=["user", "item", "time"]), time="time")
+
+
+@pytest.fixture(scope="module")
+def parts(data):
+    return split.random_holdout(data, 0.3, random_state=0)
+
+
+def expected_from_lists(top, test_rows, train, k):
+    ref = ranking_metrics_reference(top, test_rows, k)
+    beyond = beyond_accuracy_reference(top, train.matrix(), k)
+    out = {m: float(np.mean(ref[m])) for m in M.ACCURACY_METRICS}
+    out["coverage"] = beyond["coverage"]
+    out["novelty"] = float(np.nanmean(beyond["novelty"]))
+    out["popularity"] = float(np.nanmean(beyond["popularity"]))
+    return out
+
+
+def test_evaluate_matches_brute_force_on_the_models_lists(parts):
+    train, test = parts
+    model = RandomFactors().fit(train)
+    res = reclite.evaluate(model, train, test, k=5)
+    T = test.matrix()
+    users = np.flatnonzero(np.diff(T.indptr))
+    top, _ = model.recommend_indices(users, 5)  # filter_seen: the model was fitted on train
+    want = expected_from_lists(top, T[users], train, 5)
+    assert res.shape == (1, 2 + len(M.METRICS))
+    assert res["k"].tolist() == [5] and res["n_users"].tolist() == [len(users)]
+    for name, value in want.items():
+        assert res[name].iloc[0] == pytest.approx(value, rel=1e-12), name
+
+
+def test_evaluate_identical_for_any_memory_budget(parts):
+    train, test = parts
+    model = RandomFactors(factors=3, random_state=4).fit(train)
+    tiny = reclite.evaluate(model, train, test, k=[3, 10], max_memory=1, per_user=True)
+    large = reclite.evaluate(model, train, test, k=[3, 10], max_memory="4GB", per_user=True)
+    pd.testing.assert_frame_equal(tiny[0], large[0])
+    pd.testing.assert_frame_equal(tiny[1], large[1])
+
+
+def test_evaluate_several_k_equals_one_k_at_a_time(parts):
+    train, test = parts
+    model = RandomFactors().fit(train)
+    both = reclite.evaluate(model, train, test, k=[10, 2])
+    assert both["k"].tolist() == [2, 10]
+    for row, kk in enumerate([2, 10]):
+        one = reclite.evaluate(model, train, test, k=kk)
+        pd.testing.assert_series_equal(both.iloc[row], one.iloc[0], check_names=False)
+
+
+def test_evaluate_per_user_frame(parts):
+    train, test = parts
+    summary, users = reclite.evaluate(RandomFactors().fit(train), train, test, k=4,
+                                      metrics=["ndcg", "coverage", "novelty"], per_user=True)
+    assert list(summary.columns) == ["k", "n_users", "ndcg", "coverage", "novelty"]
+    assert list(users.columns) == ["user", "n_test", "ndcg@4", "novelty@4"]
+    assert len(users) == summary["n_users"].iloc[0]
+    assert users["ndcg@4"].mean() == pytest.approx(summary["ndcg"].iloc[0])
+    assert (users["n_test"] >= 1).all()
+    assert set(users["user"]) <= set(test.users.to_raw(test.user_idx))
+
+
+def test_evaluate_fits_an_unfitted_model_on_train(parts):
+    train, test = parts
+    model = reclite.Popularity()
+    reclite.evaluate(model, train, test, k=3)
+    assert model.seen_.nnz == len(train)
+    np.testing.assert_array_equal(model.item_popularity_, np.bincount(train.item_idx, minlength=train.n_items))
+
+
+def test_evaluate_model_fitted_on_full_data_excludes_train_only(data, parts):
+    # fitted on everything, the model's own seen items include the test items; evaluate
+    # must exclude exactly train's items, or every hit would be filtered away
+    train, test = parts
+    full = reclite.Popularity().fit(data)
+    res = reclite.evaluate(full, train, test, k=5, metrics=["recall"])
+    assert res["recall"].iloc[0] > 0
+    T = test.matrix()
+    users = np.flatnonzero(np.diff(T.indptr))
+    top, _ = full.recommend_indices(users, 5, filter_seen=False, exclude=train.matrix())
+    assert res["recall"].iloc[0] == pytest.approx(np.mean(M.recall(top, T[users])))
+    Tr = train.matrix()[users]
+    assert not any(set(top[r]) & set(Tr.indices[Tr.indptr[r]:Tr.indptr[r + 1]]) for r in range(len(users)))
+
+
+def test_popularity_planted_answer():
+    # items by popularity in train: a (3 users) > b (2) > c (1); u4 holds out b
+    df = pd.DataFrame({"user": ["u1", "u2", "u3", "u1", "u2", "u3", "u4", "u4"],
+                       "item": ["a", "a", "a", "b", "b", "c", "a", "b"]})
+    ds = reclite.Dataset.from_frame(df)
+    is_test = (ds.users.to_raw(ds.user_idx) == "u4") & (ds.items.to_raw(ds.item_idx) == "b")
+    train, test = ds.subset(~is_test), ds.subset(is_test)
+    res = reclite.evaluate(reclite.Popularity(), train, test, k=2)
+    # u4 saw a: list [b, c]; b at rank 1 -> ndcg 1, recall 1, precision 1/2, mrr 1
+    assert res[["ndcg", "recall", "precision", "mrr"]].iloc[0].tolist() == [1.0, 1.0, 0.5, 1.0]
+    # coverage: {b, c} of 3 items
+    assert res["coverage"].iloc[0] == pytest.approx(2 / 3)
+    # popularity: b in 2 of 4 training users... users with train rows: u1, u2, u3, u4 -> (2/4 + 1/4) / 2
+    assert res["popularity"].iloc[0] == pytest.approx(0.375)
+
+
+def test_evaluate_strong_generalization_fold_in(data):
+    s = split.strong_generalization(data, n_test_users=8, test_size=0.3, random_state=1)
+    model = RandomFactors().fit(s.train)
+    summary, per = reclite.evaluate(model, s.train, s.test, k=5, fold_in=s.fold_in,
+                                    metrics=["ndcg", "recall"], per_user=True)
+    assert summary["n_users"].iloc[0] == 8
+    # the same as ranking each test user from their fold-in items, one at a time
+    rows = []
+    for raw in per["user"]:
+        hist = s.fold_in.items.to_raw(s.fold_in.item_idx[s.fold_in.users.to_raw(s.fold_in.user_idx) == raw])
+        recs = model.recommend_from_history(hist, k=5)
+        rows.append(pd.DataFrame({"user": raw, "item": recs["item"], "rank": recs["rank"]}))
+    again = reclite.evaluate_recommendations(pd.concat(rows), s.test, k=5, metrics=["ndcg", "recall"])
+    pd.testing.assert_frame_equal(summary, again)
+
+
+def test_evaluate_errors(data, parts):
+    train, test = parts
+    with pytest.raises(RecliteError, match="unknown metric 'ndgc'; known metrics: ndcg, recall"):
+        reclite.evaluate(reclite.Popularity(), train, test, metrics=["ndgc"])
+    frame = data.to_frame()
+    other = reclite.Dataset.from_frame(frame[frame["user"] != "u0"])  # one user fewer: other maps
+    with pytest.raises(DataError, match="do not share their user and item maps"):
+        reclite.evaluate(reclite.Popularity(), train, other)
+    small = reclite.Popularity().fit(sp.csr_matrix(np.ones((2, 2), dtype=np.float32)))
+    with pytest.raises(RecliteError, match="not train's 80 x 40"):
+        reclite.evaluate(small, train, test)
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        reclite.evaluate(reclite.Popularity(), train, test, k=0)
+
+
+# ---------------------------------------------------------------------- evaluate_recommendations
+def test_evaluate_recommendations_equals_evaluate_on_the_same_lists(parts):
+    train, test = parts
+    model = RandomFactors().fit(train)
+    users = test.users.to_raw(np.unique(test.user_idx))
+    recs = model.recommend(users, k=6)
+    a = reclite.evaluate(model, train, test, k=[3, 6])
+    b = reclite.evaluate_recommendations(recs.sample(frac=1.0, random_state=0), test, k=[3, 6],
+                                         train=train)
+    pd.testing.assert_frame_equal(a, b)
+    c = reclite.evaluate_recommendations(recs.drop(columns="rank"), test, k=[3, 6], train=train)
+    pd.testing.assert_frame_equal(a, c)
+
+
+def test_evaluate_recommendations_score_ties_smaller_item_first():
+    ds = reclite.Dataset.from_frame(pd.DataFrame({"user": ["a", "a"], "item": [1, 2]}))
+    test = ds.subset(np.array([False, True]))  # a's test item: 2
+    recs = pd.DataFrame({"user": ["a", "a"], "item": [2, 1], "score": [0.5, 0.5]})
+    # tie at 0.5: item 1 (smaller index) ranks first, item 2 second -> mrr 1/2
+    res = reclite.evaluate_recommendations(recs, test, k=2, metrics=["mrr"])
+    assert res["mrr"].iloc[0] == pytest.approx(0.5)
+
+
+def test_evaluate_recommendations_missing_users_count_as_empty(parts):
+    train, test = parts
+    users = test.users.to_raw(np.unique(test.user_idx))
+    recs = RandomFactors().fit(train).recommend(users[:10], k=5)
+    res = reclite.evaluate_recommendations(recs, test, k=5, metrics=["hit_rate"], per_user=True)
+    summary, per = res
+    assert summary["n_users"].iloc[0] == len(users)
+    assert (per.set_index("user").loc[users[10:], "hit_rate@5"] == 0).all()
+
+
+def test_evaluate_recommendations_unknown_ids(parts):
+    train, test = parts
+    recs = pd.DataFrame({"user": ["u1", "u1", "ghost"], "item": ["zz", "i3", "i1"], "rank": [1, 2, 1]})
+    with pytest.raises(UnknownIdError, match="1 unknown user id"):
+        reclite.evaluate_recommendations(recs, test)
+    # "miss": the unknown item keeps rank 1 as a miss, i3 stays at rank 2; ghost is dropped
+    _, per = reclite.evaluate_recommendations(recs, test, k=2, metrics=["mrr"], on_unknown="miss",
+                                              per_user=True)
+    t_items = set(test.items.to_raw(test.item_idx[test.users.to_raw(test.user_idx) == "u1"]))
+    want = 0.5 if "i3" in t_items else 0.0
+    assert per.set_index("user").loc["u1", "mrr@2"] == pytest.approx(want)
+
+
+def test_evaluate_recommendations_duplicates_count_once():
+    ds = reclite.Dataset.from_frame(pd.DataFrame({"user": ["a", "a", "a"], "item": ["x", "y", "z"]}))
+    test = ds.subset(np.array([False, True, True]))  # test {y, z}
+    recs = pd.DataFrame({"user": ["a"] * 3, "item": ["y", "y", "z"], "rank": [1, 2, 3]})
+    res = reclite.evaluate_recommendations(recs, test, k=2, metrics=["recall"])
+    # list [y, z] after dropping the repeat -> both found
+    assert res["recall"].iloc[0] == 1.0
+
+
+def test_evaluate_recommendations_errors(parts):
+    _, test = parts
+    with pytest.raises(DataError, match="missing column rank or score"):
+        reclite.evaluate_recommendations(pd.DataFrame({"user": ["u1"], "item": ["i1"]}), test)
+    with pytest.raises(RecliteError, match="novelty need the training split"):
+        reclite.evaluate_recommendations(pd.DataFrame({"user": ["u1"], "item": ["i1"], "rank": [1]}),
+                                         test, metrics=["novelty"])
+    with pytest.raises(DataError, match="row 1: column 'rank' is 'first'"):
+        reclite.evaluate_recommendations(pd.DataFrame({"user": ["u1"], "item": ["i1"], "rank": ["first"]}),
+                                         test)
