@@ -40,6 +40,12 @@ def _root(
 from . import data as _data  # noqa: E402
 
 _data.register(app)
+from . import fit as _fit  # noqa: E402, I001
+_fit.register(app)
+from . import recommend as _recommend  # noqa: E402, I001
+_recommend.register(app)
+from . import models as _models  # noqa: E402, I001
+_models.register(app)
 
 
 def main() -> None:
