@@ -46,6 +46,8 @@ from . import recommend as _recommend  # noqa: E402, I001
 _recommend.register(app)
 from . import models as _models  # noqa: E402, I001
 _models.register(app)
+from . import evaluate as _evaluate  # noqa: E402, I001
+_evaluate.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,278 @@
+"""`reclite evaluate MODEL_OR_CSV`: split the data, fit (or read lists), score, print a table."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import err, error_boundary, load_data, write_text_output
+from ._options import DataOpt, JsonOpt, QuietOpt, SeedOpt
+from .fit import AlphaOpt, ConfidenceOpt, ConfParamOpt, ParamOpt
+
+
+class SplitName(StrEnum):
+    random_holdout = "random_holdout"
+    leave_last_out = "leave_last_out"
+    last_and_random = "last_and_random"
+    temporal = "temporal"
+
+
+TargetArg = Annotated[str, typer.Argument(
+    help="A model name from `reclite models` (fitted on the train split), a model directory from "
+         "`reclite fit` (its parameters are refitted on the train split), or a recommendations CSV "
+         "with columns user,item and rank or score (scored against the test split).",
+    metavar="MODEL_OR_CSV", show_default=False)]
+SplitOpt = Annotated[SplitName, typer.Option("--split", "-s", help="How to hold out test interactions.")]
+KListOpt = Annotated[str, typer.Option(
+    "-k", "--k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]
+MetricsOpt = Annotated[str | None, typer.Option(
+    "--metrics", "-m", help="Comma-separated metrics (default: all): ndcg, recall, calibrated_recall, "
+                            "precision, map, mrr, hit_rate, coverage, novelty, popularity.",
+    show_default=False)]
+TestSizeOpt = Annotated[float, typer.Option(
+    "--test-size", help="random_holdout: share of each user's interactions held out.", min=0.0, max=1.0)]
+NLastOpt = Annotated[int, typer.Option(
+    "--n-last", help="leave_last_out / last_and_random: each user's latest interactions held out.", min=0)]
+NRandomOpt = Annotated[int, typer.Option(
+    "--n-random", help="last_and_random: random earlier interactions held out per user.", min=0)]
+AtOpt = Annotated[str, typer.Option(
+    "--at", help="temporal: the cut-off, a timestamp (integer) or a quantile of time (0 < q < 1).")]
+MinTrainOpt = Annotated[int | None, typer.Option(
+    "--min-train", help="Users keep at least this many interactions in train, or stay whole in train "
+                        "(default: 1; temporal: 0).", min=0, show_default=False)]
+MaxMemoryOpt = Annotated[str, typer.Option(
+    "--max-memory", help="Budget for one batch of dense scores, e.g. 512MB or 2GB.")]
+PerUserOpt = Annotated[Path | None, typer.Option(
+    "--per-user", help="Also write the per-user values as CSV to this file (atomically).",
+    show_default=False)]
+
+
+def parse_ks(text: str) -> list[int]:
+    from reclite.errors import RecliteError
+
+    try:
+        ks = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise RecliteError(f"-k {text!r}: expected a positive integer or a comma-separated list, "
+                           "e.g. -k 10 or -k 10,20") from None
+    if not ks or min(ks) < 1:
+        raise RecliteError(f"-k {text!r}: cut-offs must be positive integers, e.g. -k 10,20")
+    return sorted(set(ks))
+
+
+def parse_at(text: str) -> int | float:
+    from reclite.errors import RecliteError
+
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        q = float(text)
+    except ValueError:
+        q = math.nan
+    if not 0.0 < q < 1.0:
+        raise RecliteError(f"--at {text!r}: expected a timestamp (integer) or a quantile between 0 and "
+                           "1, e.g. --at 0.8")
+    return q
+
+
+def make_split(ds: Any, how: SplitName, *, test_size: float, n_last: int, n_random: int, at: str,
+               min_train: int | None, seed: int) -> tuple[Any, Any, str]:
+    """(train, test, description) for the chosen split."""
+    from reclite import split
+    from reclite.errors import RecliteError
+
+    kw = {} if min_train is None else {"min_train": min_train}
+    try:
+        if how is SplitName.random_holdout:
+            train, test = split.random_holdout(ds, test_size, random_state=seed, **kw)
+            text = f"random_holdout test_size={test_size:g} seed={seed}"
+        elif how is SplitName.leave_last_out:
+            train, test = split.leave_last_out(ds, max(n_last, 1), **kw)
+            text = f"leave_last_out n={max(n_last, 1)}"
+        elif how is SplitName.last_and_random:
+            train, test = split.last_and_random(ds, n_last, n_random, random_state=seed, **kw)
+            text = f"last_and_random n_last={n_last} n_random={n_random} seed={seed}"
+        else:
+            train, test = split.temporal(ds, parse_at(at), **kw)
+            text = f"temporal at={at}"
+    except RecliteError:
+        raise
+    except ValueError as exc:
+        raise RecliteError(f"--split {how.value}: {exc}") from None
+    if min_train is not None:
+        text += f" min_train={min_train}"
+    return train, test, text
+
+
+def read_recommendations(path: Path) -> Any:
+    import pandas as pd
+
+    from reclite.errors import DataError
+
+    try:
+        recs = pd.read_csv(path, dtype={"user": str, "item": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read as a recommendations CSV ({exc})") from None
+    recs.columns = [str(c).strip().lower() for c in recs.columns]
+    return recs
+
+
+def resolve_model(target: str, *, confidence: str | None, alpha: float | None, params: dict[str, Any],
+                  confidence_params: dict | None, seed: int, quiet: bool) -> tuple[Any, str]:
+    """An unfitted estimator for a registry name or a saved model directory, and its label."""
+    from sklearn.base import clone
+
+    from reclite.errors import RecliteError
+    from reclite.models import registry
+
+    from .fit import build_model
+
+    path = Path(target)
+    if path.is_dir():
+        import reclite
+
+        saved = reclite.load_model(path)
+        model = clone(saved)
+        overrides = dict(params)
+        for key, value in (("confidence", confidence), ("alpha", alpha), ("confidence_params", confidence_params)):
+            if value is not None:
+                overrides[key] = value
+        if overrides:
+            known = model.get_params(deep=False)
+            bad = [p for p in overrides if p not in known]
+            if bad:
+                raise RecliteError(f"{type(model).__name__} has no parameter {', '.join(bad)}; "
+                                   f"its parameters are: {', '.join(known)}")
+            model.set_params(**overrides)
+        if not quiet:
+            err(f"Refitting {type(model).__name__} from {path} with its saved parameters on the train "
+                "split (its saved fit has seen the test interactions).")
+        return model, f"{type(model).__name__} ({path})"
+    if target not in registry.names():
+        raise RecliteError(f"{target!r} is neither a model name ({', '.join(registry.names())}) nor an "
+                           "existing recommendations CSV or model directory")
+    params = dict(params)
+    cls = registry.get(target)
+    if "random_state" in cls().get_params(deep=False) and "random_state" not in params:
+        params["random_state"] = seed
+    return build_model(target, confidence, alpha, params, confidence_params, quiet), target
+
+
+def format_table(summary: Any) -> str:
+    frame = summary.copy()
+    for col in frame.columns:
+        if col not in ("k", "n_users"):
+            frame[col] = frame[col].map(lambda v: "nan" if v != v else f"{v:.4f}")
+    return frame.to_string(index=False) + "\n"
+
+
+def as_json(summary: Any, meta: dict[str, Any]) -> str:
+    rows = []
+    flat: dict[str, float | None] = {}
+    for rec in summary.to_dict(orient="records"):
+        row = {key: (None if isinstance(v, float) and v != v else v) for key, v in rec.items()}
+        row["k"], row["n_users"] = int(row["k"]), int(row["n_users"])
+        rows.append(row)
+        for key, v in row.items():
+            if key not in ("k", "n_users"):
+                flat[f"{key}@{row['k']}"] = v
+    return json.dumps({**meta, "metrics": flat, "rows": rows}, indent=2) + "\n"
+
+
+def evaluate(
+    target: TargetArg,
+    data: DataOpt = None,
+    split_name: SplitOpt = SplitName.random_holdout,
+    k: KListOpt = "10",
+    metrics: MetricsOpt = None,
+    test_size: TestSizeOpt = 0.2,
+    n_last: NLastOpt = 1,
+    n_random: NRandomOpt = 9,
+    at: AtOpt = "0.8",
+    min_train: MinTrainOpt = None,
+    seed: SeedOpt = 0,
+    confidence: ConfidenceOpt = None,
+    alpha: AlphaOpt = None,
+    param: ParamOpt = None,
+    confidence_param: ConfParamOpt = None,
+    max_memory: MaxMemoryOpt = "1GB",
+    per_user: PerUserOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Split the data, rank every item for every test user, and print the metrics table.
+
+    MODEL_OR_CSV is a model name (fitted on the train split), a model directory (its saved parameters are refitted on the train split, since the saved fit has seen the test interactions), or a recommendations CSV (user,item and rank or score, raw ids) made on the same split, scored against its test part. The table (one row per cut-off) goes to stdout; notes go to stderr.
+
+    Example:
+
+        reclite evaluate ease --data ml-100k --split leave_last_out -k 10,20
+    """
+    import reclite
+    from reclite.errors import RecliteError
+
+    from .fit import fit_or_explain, parse_confidence_params, parse_params
+
+    ks = parse_ks(k)
+    from reclite._typing import parse_memory
+
+    try:
+        parse_memory(max_memory)
+    except ValueError as exc:
+        raise RecliteError(f"--max-memory: {exc}") from None
+    names = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
+    if names is not None:
+        unknown = [m for m in names if m.lower() not in reclite.evaluation.METRICS]
+        if unknown or not names:
+            raise RecliteError(f"--metrics: unknown metric {', '.join(map(repr, unknown))}; known metrics: "
+                               f"{', '.join(reclite.evaluation.METRICS)}")
+    path = Path(target)
+    is_csv = path.is_file()
+    model = label = None
+    if not is_csv:  # check the model name before reading the data
+        model, label = resolve_model(target, confidence=confidence, alpha=alpha, params=parse_params(param),
+                                     confidence_params=parse_confidence_params(confidence_param),
+                                     seed=seed, quiet=quiet)
+    ds = load_data(data, quiet=quiet)
+    train, test, split_text = make_split(ds, split_name, test_size=test_size, n_last=n_last,
+                                         n_random=n_random, at=at, min_train=min_train, seed=seed)
+    if not quiet:
+        err(f"Split {split_text}: train {len(train):,}, test {len(test):,} interactions.")
+    start = time.perf_counter()
+    if is_csv:
+        label = str(path)
+        recs = read_recommendations(path)
+        result = reclite.evaluate_recommendations(recs, test, ks, names, train=train, per_user=per_user is not None)
+        fit_seconds = None
+    else:
+        fit_or_explain(model, train, target)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
+                                  per_user=per_user is not None, show_progress=not quiet)
+    eval_seconds = time.perf_counter() - start
+    summary, users = result if isinstance(result, tuple) else (result, None)
+    if users is not None and per_user is not None:
+        write_text_output(users.to_csv(index=False, float_format="%.6g", lineterminator="\n"), per_user)
+    if not quiet:
+        fitted = "" if fit_seconds is None else f"fitted in {fit_seconds:.2f} s, "
+        n_users = int(summary["n_users"].iloc[0]) if len(summary) else 0
+        err(f"Evaluated {label} on {n_users:,} test users: {fitted}scored in {eval_seconds:.2f} s.")
+    if json_out:
+        meta = {"model": label, "data": ds.name or (str(data) if data is not None else "demo"),
+                "split": split_text, "k": ks}
+        typer.echo(as_json(summary, meta), nl=False)
+    else:
+        typer.echo(format_table(summary), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(error_boundary(evaluate))
