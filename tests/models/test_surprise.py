@@ -8,7 +8,7 @@ import pytest
 import surprise
 
 import reclite
-from reclite.errors import RecliteError
+from reclite.errors import DataError, RecliteError
 from reclite.models.surprise import DEFAULT_PARAMS, SurpriseRecommender
 
 
@@ -159,3 +159,23 @@ def test_seed_reproduces_and_params_stay_verbatim(ratings):
     b = SurpriseRecommender(params=params, random_state=4).fit(ratings)
     np.testing.assert_array_equal(a.item_factors_, b.item_factors_)
     assert a.get_params()["params"] is params and params == {"n_factors": 5, "n_epochs": 5}
+
+
+def _unary() -> reclite.Dataset:
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"user": rng.integers(0, 30, 300), "item": rng.integers(0, 20, 300)})
+    return reclite.Dataset.from_frame(df.drop_duplicates())
+
+
+def test_pearson_baseline_on_unary_data_is_one_clear_error():
+    ds = _unary()
+    with pytest.raises(DataError, match=r"^surprise.KNNBaseline could not fit: its 'pearson_baseline' similarity "
+                                        r"divides by zero because every one of the [\d,]+ ratings is 1, "):
+        SurpriseRecommender(algorithm="KNNBaseline",
+                            params={"sim_options": {"name": "pearson_baseline"}}).fit(ds)
+
+
+def test_default_knn_fits_unary_data():
+    ds = _unary()
+    m = SurpriseRecommender(algorithm="KNNBaseline").fit(ds)
+    assert m.recommend(k=3)["rank"].max() == 3
