@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TypeAlias, Union
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,8 +16,8 @@ METRIC_DTYPE = np.float64  # metric accumulators
 IntArray: TypeAlias = NDArray[np.int32]
 FloatArray: TypeAlias = NDArray[np.float32]
 Float64Array: TypeAlias = NDArray[np.float64]
-RNGInput: TypeAlias = Union[int, np.random.Generator, np.random.SeedSequence, None]
-PathLike: TypeAlias = Union[str, "os.PathLike[str]"]
+RNGInput: TypeAlias = int | np.random.Generator | np.random.SeedSequence | None
+PathLike: TypeAlias = str | os.PathLike
 
 __all__ = [
     "INDEX_DTYPE",
