@@ -38,9 +38,8 @@ MODEL_PARAMS: dict[str, dict] = {
     "als": {"factors": 2, "iterations": 15, "random_state": 0, "num_threads": 1},
     "bpr": {"factors": 4, "iterations": 100, "random_state": 0, "num_threads": 1},
     "lmf": {"factors": 2, "iterations": 30, "random_state": 0, "num_threads": 1},
-    # explicit-rating models need rating values to learn from, not constant confidences
-    "surprise_svd": {"random_state": 0, "confidence": "value"},
-    "surprise_knn": {"random_state": 0, "confidence": "value"},
+    "surprise_svd": {"random_state": 0},
+    "surprise_knn": {"random_state": 0},
 }
 
 # models for which "recommend the user's own group" is not the right answer: popularity
@@ -66,7 +65,7 @@ def planted_dataset(seed: int = 0) -> reclite.Dataset:
 
     Every user has 5 of their group's 10 items, chosen at random, so each user has 5
     unseen items of their own group to be recommended, and every item is used. Each
-    interaction has a rating 1..5 (for models that read values).
+    interaction has a rating 1..5: explicit-rating models (surprise) learn from the values.
     """
     rng = np.random.default_rng(seed)
     rows = []

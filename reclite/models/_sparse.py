@@ -9,6 +9,8 @@ tests (``tests/models/test_knn.py``, ``test_ease.py``, ``test_rp3beta.py``).
   of ItemKNN and RP3beta), never materialising the full product.
 - :func:`gram_upper` -- the upper triangle of ``X^T X`` into a dense array (EASE).
 - :func:`mirror_upper` -- copy the upper triangle of a square array onto its lower one.
+- :func:`sparse_dot_dense` -- ``A @ B`` for two sparse matrices into a dense array
+  (scores of a batch of users against a sparse item-item matrix).
 - :func:`row_weights` -- TF-IDF / BM25 weighting of the rows of a sparse matrix.
 """
 
@@ -21,7 +23,8 @@ from numba import njit, prange
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 
-__all__ = ["pruned_product", "gram_upper", "mirror_upper", "row_weights", "WEIGHTINGS", "l2_norms"]
+__all__ = ["pruned_product", "gram_upper", "mirror_upper", "sparse_dot_dense", "row_weights", "WEIGHTINGS",
+           "l2_norms"]
 
 WEIGHTINGS = (None, "tfidf", "bm25")
 
@@ -156,6 +159,51 @@ def pruned_product(
     np.cumsum(valid.sum(axis=1), out=indptr[1:])
     out = sp.csr_matrix((out_val[valid].astype(VALUE_DTYPE), out_idx[valid], indptr), shape=(n, p))
     out.sort_indices()
+    return out
+
+
+# ---------------------------------------------------------------------- sparse x sparse -> dense
+@njit(cache=True, nogil=True, parallel=True)
+def _sparse_dot_dense_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data, out):
+    for r in prange(out.shape[0]):
+        row = out[r]
+        for p in range(a_indptr[r], a_indptr[r + 1]):
+            i = a_indices[p]
+            w = a_data[p]
+            for q in range(b_indptr[i], b_indptr[i + 1]):
+                row[b_indices[q]] += w * b_data[q]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _sparse_dot_array_kernel(a_indptr, a_indices, a_data, b, out):
+    for r in prange(out.shape[0]):
+        row = out[r]
+        for p in range(a_indptr[r], a_indptr[r + 1]):
+            row += a_data[p] * b[a_indices[p]]
+
+
+def sparse_dot_dense(a: sp.csr_matrix, b: sp.csr_matrix | np.ndarray) -> np.ndarray:
+    """``A @ B`` as a dense float32 array, for sparse ``A`` (n, m) and sparse or dense ``B`` (m, p).
+
+    Each output row is accumulated in place, in parallel over rows: no sparse
+    intermediate, which for dense-ish results (a batch of users' scores over all
+    items) costs far more than the dense block itself. A dense ``B`` is read in its
+    own dtype (float32 or float64); the sums are float32 for sparse ``B``.
+    """
+    a = sp.csr_matrix(a)
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"shapes {a.shape} and {b.shape} do not multiply")
+    if isinstance(b, np.ndarray):
+        b = np.ascontiguousarray(b)
+        out = np.zeros((a.shape[0], b.shape[1]), dtype=b.dtype)
+        _sparse_dot_array_kernel(a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE),
+                                 a.data.astype(b.dtype), b, out)
+        return out.astype(VALUE_DTYPE, copy=False)
+    b = sp.csr_matrix(b)
+    out = np.zeros((a.shape[0], b.shape[1]), dtype=VALUE_DTYPE)
+    _sparse_dot_dense_kernel(a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE),
+                             a.data.astype(VALUE_DTYPE), b.indptr.astype(np.int64),
+                             b.indices.astype(INDEX_DTYPE), b.data.astype(VALUE_DTYPE), out)
     return out
 
 

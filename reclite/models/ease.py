@@ -10,10 +10,10 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 from sklearn.utils import check_scalar
 
-from .._typing import VALUE_DTYPE, parse_memory
+from .._typing import parse_memory
 from ..data.dataset import Dataset
 from ..errors import RecliteError
-from ._sparse import gram_upper, mirror_upper
+from ._sparse import gram_upper, mirror_upper, sparse_dot_dense
 from .base import Recommender
 
 __all__ = ["EASE"]
@@ -132,7 +132,7 @@ class EASE(Recommender):
         self.weights_ = W
 
     def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(rows.astype(self.weights_.dtype) @ self.weights_, dtype=VALUE_DTYPE)
+        return sparse_dot_dense(rows, self.weights_)
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         return self.weights_[item_idx]

@@ -11,7 +11,7 @@ from sklearn.utils import check_scalar
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 from ..data.dataset import Dataset
-from ._sparse import WEIGHTINGS, l2_norms, pruned_product, row_weights, weighting_stats
+from ._sparse import WEIGHTINGS, l2_norms, pruned_product, row_weights, sparse_dot_dense, weighting_stats
 from .base import Recommender
 
 __all__ = ["ItemKNN", "UserKNN"]
@@ -133,7 +133,7 @@ class ItemKNN(Recommender):
                                           exponent=self.exponent, skip_diag=True)
 
     def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        return (rows @ self.similarity_).toarray().astype(VALUE_DTYPE, copy=False)
+        return sparse_dot_dense(rows, self.similarity_)
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         return self.similarity_[item_idx].toarray()
@@ -236,5 +236,5 @@ class UserKNN(Recommender):
         out = np.empty((len(user_idx), n_items), dtype=VALUE_DTYPE)
         for s in range(0, len(user_idx), chunk):
             S = self._neighbours(user_idx[s:s + chunk], rows[s:s + chunk])
-            out[s:s + chunk] = (S @ self.seen_).toarray()
+            out[s:s + chunk] = sparse_dot_dense(S, self.seen_)
         return out

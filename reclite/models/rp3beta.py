@@ -8,9 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_scalar
 
-from .._typing import VALUE_DTYPE
 from ..data.dataset import Dataset
-from ._sparse import pruned_product
+from ._sparse import pruned_product, sparse_dot_dense
 from .base import Recommender
 
 __all__ = ["RP3beta"]
@@ -106,7 +105,7 @@ class RP3beta(Recommender):
         self.similarity_ = pruned_product(p_iu, p_ui, self.k_neighbors, col_scale=penalty, skip_diag=True)
 
     def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        return (rows @ self.similarity_).toarray().astype(VALUE_DTYPE, copy=False)
+        return sparse_dot_dense(rows, self.similarity_)
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         return self.similarity_[item_idx].toarray()

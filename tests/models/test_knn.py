@@ -17,7 +17,7 @@ from implicit.nearest_neighbours import (
     tfidf_weight,
 )
 
-from reclite.models._sparse import l2_norms, pruned_product, row_weights, weighting_stats
+from reclite.models._sparse import l2_norms, pruned_product, row_weights, sparse_dot_dense, weighting_stats
 from reclite.models.knn import ItemKNN, UserKNN
 
 
@@ -226,3 +226,14 @@ def test_userknn_tfidf_uses_the_fitted_idf_for_new_rows(binary):
 def test_knn_invalid_parameters_refused_in_fit(binary, cls, params, match):
     with pytest.raises((ValueError, TypeError), match=match):
         cls(**params).fit(binary)
+
+
+@pytest.mark.parametrize("dense_b", [False, True])
+def test_sparse_dot_dense_equals_scipy(rng, dense_b):
+    A = random_csr(rng, 30, 20, 0.2)
+    B = random_csr(rng, 20, 15, 0.3)
+    got = sparse_dot_dense(A, B.toarray() if dense_b else B)
+    assert got.dtype == np.float32 and got.shape == (30, 15)
+    np.testing.assert_allclose(got, (A @ B).toarray(), rtol=1e-5)
+    with pytest.raises(ValueError, match="do not multiply"):
+        sparse_dot_dense(A, A)
