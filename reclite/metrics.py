@@ -388,9 +388,12 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
     train : Dataset or sparse matrix of shape (n_users, n_items)
         Every stored entry counts as one user-item interaction.
     """
-    if hasattr(train, "matrix") and hasattr(train, "item_idx"):
-        m = train.matrix()  # type: ignore[union-attr]
-    elif sp.issparse(train):
+    if hasattr(train, "item_idx") and hasattr(train, "n_items"):
+        # a Dataset holds each (user, item) pair once: counting its arrays is enough
+        pop = np.bincount(train.item_idx, minlength=train.n_items).astype(np.int64)  # type: ignore[union-attr]
+        users = np.bincount(train.user_idx, minlength=train.n_users)  # type: ignore[union-attr]
+        return pop, int(np.count_nonzero(users))
+    if sp.issparse(train):
         m = sp.csr_matrix(train)
     else:
         raise TypeError(f"train must be a Dataset or a sparse matrix, got {type(train).__name__}")
@@ -402,10 +405,7 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
     return pop, n_train_users
 
 
-def _item_stats(train: object, n_items: int) -> tuple[np.ndarray, np.ndarray]:
-    pop, n_train = item_popularity(train)
-    if len(pop) != n_items:
-        raise ValueError(f"train has {len(pop)} items but the lists index {n_items}")
+def _item_stats(pop: np.ndarray, n_train: int) -> tuple[np.ndarray, np.ndarray]:
     n_train = max(n_train, 1)
     # an item nobody had in training counts as had by one user (finite self-information)
     selfinfo = -np.log2(np.maximum(pop, 1) / n_train)
@@ -441,14 +441,14 @@ def beyond_accuracy_metrics(
                          f"known: {', '.join(BEYOND_ACCURACY_METRICS)}")
     t = _check_topk(topk)
     cutoffs = _check_cutoffs(k, t.shape[1])
-    pop, _ = item_popularity(train)
+    pop, n_train = item_popularity(train)
     n_items = len(pop)
     if t.size and t.max() >= n_items:
         raise ValueError(f"topk holds item index {int(t.max())} but train has {n_items} items")
     res: dict[str, Float64Array | float] = {}
     per_user = None
     if "novelty" in names or "popularity" in names:
-        selfinfo, share = _item_stats(train, n_items)
+        selfinfo, share = _item_stats(pop, n_train)
         per_user = np.empty((t.shape[0], len(cutoffs), 2), dtype=np.float64)
         _beyond_kernel(t, cutoffs, selfinfo, share, per_user)
     for c, kk in enumerate(cutoffs.tolist()):
