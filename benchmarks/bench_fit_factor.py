@@ -83,11 +83,11 @@ def _zipf(n: int, s: float, rng: np.random.Generator) -> np.ndarray:
 
 
 MODELS = {
-    # name: (reclite class name, implicit class path, shared parameters, reclite-only parameters)
+    # name: (reclite class name, implicit class path, parameters: reclite's defaults)
     "ALS": ("ALS", "implicit.cpu.als.AlternatingLeastSquares",
-            dict(factors=64, regularization=0.05, iterations=15)),
+            dict(factors=64, regularization=20.0, iterations=15)),
     "BPR": ("BPR", "implicit.cpu.bpr.BayesianPersonalizedRanking",
-            dict(factors=64, learning_rate=0.05, regularization=0.01, iterations=100)),
+            dict(factors=64, learning_rate=0.01, regularization=0.001, iterations=50)),
 }
 
 
