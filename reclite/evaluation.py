@@ -203,7 +203,10 @@ def evaluate(
         ``coverage``, ``novelty``, ``popularity``; see :mod:`reclite.metrics` for the
         formulas.
     max_memory : int or str, default="1GB"
-        Budget for one batch's dense scores.
+        Budget for one batch's dense blocks: scores plus as much again for the model's
+        temporaries, so a batch is ``max_memory // (n_items * 8)`` users
+        (:func:`reclite.models.base.batch_size`). Sparse copies of train and test
+        (about 8 bytes per interaction) and the top-k lists come on top.
     per_user : bool, default=False
         Also return the per-user values.
     fold_in : Dataset, optional
@@ -251,14 +254,12 @@ def evaluate(
         topk = np.empty((0, kmax), dtype=INDEX_DTYPE)
     elif fold_in is not None:
         topk = _fold_in_lists(model, users, fold_in, kmax, max_memory)
+    elif _seen_equals(model, train.matrix()):  # the model holds exactly train: its own filter
+        topk, _ = model.recommend_indices(users, kmax, filter_seen=True, max_memory=max_memory,
+                                          show_progress=show_progress)
     else:
-        train_csr = train.matrix()
-        if _seen_equals(model, train_csr):
-            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, max_memory=max_memory,
-                                              show_progress=show_progress)
-        else:
-            topk, _ = model.recommend_indices(users, kmax, filter_seen=False, exclude=train_csr,
-                                              max_memory=max_memory, show_progress=show_progress)
+        topk, _ = model.recommend_indices(users, kmax, filter_seen=False, exclude=train.matrix(),
+                                          max_memory=max_memory, show_progress=show_progress)
     acc, beyond = _score_lists(topk, T, train, names, ks, n_items=train.n_items)
     summary = _summary(acc, beyond, names, ks, len(users))
     if not per_user:

@@ -147,3 +147,12 @@ def test_help_has_the_example_unchanged():
     lines = [line.strip() for line in result.stdout.splitlines()]
     assert "Example:" in lines
     assert "reclite evaluate ease --data ml-100k --split leave_last_out -k 10,20" in lines
+
+
+def test_demo_data_when_no_data_given():
+    result = invoke("evaluate", "pop", "-k", "10", "--metrics", "ndcg,coverage")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0].startswith("Using the embedded demo dataset")
+    t = table(result.stdout)
+    assert list(t.columns) == ["k", "n_users", "ndcg", "coverage"]
+    assert 0.0 < t["ndcg"].iloc[0] < 1.0
