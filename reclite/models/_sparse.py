@@ -12,6 +12,8 @@ tests (``tests/models/test_knn.py``, ``test_ease.py``, ``test_rp3beta.py``).
 - :func:`sparse_dot_dense` -- ``A @ B`` for two sparse matrices into a dense array
   (scores of a batch of users against a sparse item-item matrix).
 - :func:`row_weights` -- TF-IDF / BM25 weighting of the rows of a sparse matrix.
+- :func:`interleave_order` -- GenreTopN's ordering: per-genre popularity lists merged
+  by quota, then popularity, then the seen items.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from numba import njit, prange
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 
 __all__ = ["pruned_product", "gram_upper", "mirror_upper", "sparse_dot_dense", "row_weights", "WEIGHTINGS",
-           "l2_norms"]
+           "l2_norms", "interleave_order"]
 
 WEIGHTINGS = (None, "tfidf", "bm25")
 
@@ -36,7 +38,7 @@ def _n_chunks(n_rows: int) -> int:
 # ---------------------------------------------------------------------- pruned product
 @njit(cache=True, nogil=True, parallel=True)
 def _pruned_product_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data,
-                           row_scale, col_scale, shrink, exponent, k, skip_diag, n_chunks,
+                           row_scale, col_scale, shrink, exponent, k, skip, n_chunks,
                            out_idx, out_val):
     n_rows = len(a_indptr) - 1
     n_cols = len(col_scale)
@@ -76,7 +78,7 @@ def _pruned_product_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_d
                 flag[j] = False
                 s = acc[j]
                 acc[j] = 0.0
-                if skip_diag and j == i:
+                if j == skip[i]:
                     continue
                 s = s / (row_scale[i] * col_scale[j] + shrink)
                 if exponent != 1.0:
@@ -114,15 +116,17 @@ def pruned_product(
     shrink: float = 0.0,
     exponent: float = 1.0,
     skip_diag: bool = True,
+    skip: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """The ``k`` largest entries of each row of a rescaled sparse product.
 
     Entry ``(i, j)`` of the result is ``f(s_ij)`` with
     ``s_ij = (A @ B)_ij / (row_scale_i * col_scale_j + shrink)`` and
     ``f(s) = sign(s) |s|^exponent``. Per row ``i`` only the ``k`` largest non-zero
-    entries are kept (ties: the smaller column first); the diagonal is skipped when
-    ``skip_diag``. The full product is never stored: each row is accumulated in a
-    dense buffer per thread and pruned at once (``prange`` over rows).
+    entries are kept (ties: the smaller column first); column ``skip[i]`` is never kept
+    (``-1``: none), and with ``skip=None`` the diagonal is skipped when ``skip_diag``.
+    The full product is never stored: each row is accumulated in a dense buffer per
+    thread and pruned at once (``prange`` over rows).
 
     Parameters
     ----------
@@ -148,12 +152,17 @@ def pruned_product(
     b = sp.csr_matrix(b)
     rs = np.ones(n) if row_scale is None else np.ascontiguousarray(row_scale, dtype=np.float64)
     cs = np.ones(p) if col_scale is None else np.ascontiguousarray(col_scale, dtype=np.float64)
+    if skip is None:
+        skip = np.arange(n, dtype=np.int64) if skip_diag else np.full(n, -1, dtype=np.int64)
+    skip = np.asarray(skip, dtype=np.int64)
+    if skip.shape != (n,):
+        raise ValueError(f"skip has shape {skip.shape}, expected ({n},)")
     out_idx = np.empty((n, k), dtype=INDEX_DTYPE)
     out_val = np.empty((n, k), dtype=np.float64)
     _pruned_product_kernel(
         a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE), a.data.astype(np.float64),
         b.indptr.astype(np.int64), b.indices.astype(INDEX_DTYPE), b.data.astype(np.float64),
-        rs, cs, float(shrink), float(exponent), k, bool(skip_diag), _n_chunks(n), out_idx, out_val)
+        rs, cs, float(shrink), float(exponent), k, skip, _n_chunks(n), out_idx, out_val)
     valid = out_idx >= 0
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(valid.sum(axis=1), out=indptr[1:])
@@ -315,3 +324,100 @@ def row_weights(M: sp.csr_matrix, weighting: str | None, idf: np.ndarray | None,
     else:  # pragma: no cover - validated by the models
         raise ValueError(f"unknown weighting {weighting!r}")
     return M
+
+
+# ---------------------------------------------------------------------- GenreTopN's merge
+TIE_TOL = 1e-9
+"""Relative difference under which two interleaving times count as a tie."""
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _interleave_kernel(seen_indptr, seen_indices, sel, share, g_indptr, g_pos, pop_order, tie_tol, n_chunks,
+                       out):
+    n_rows, n_items = out.shape
+    n_slots = sel.shape[1]
+    for c in prange(n_chunks):
+        seen = np.zeros(n_items, dtype=np.bool_)
+        done = np.zeros(n_items, dtype=np.bool_)
+        ptr = np.zeros(n_slots, dtype=np.int64)
+        end = np.zeros(n_slots, dtype=np.int64)
+        cnt = np.zeros(n_slots, dtype=np.int64)
+        for r in range(c, n_rows, n_chunks):
+            for p in range(seen_indptr[r], seen_indptr[r + 1]):
+                seen[seen_indices[p]] = True
+            for s in range(n_slots):
+                g = sel[r, s]
+                if g >= 0 and share[r, s] > 0:
+                    ptr[s] = g_indptr[g]
+                    end[s] = g_indptr[g + 1]
+                else:
+                    ptr[s] = 0
+                    end[s] = 0
+                cnt[s] = 0
+            pos = 0
+            while True:
+                best = -1
+                best_t = np.inf
+                best_pp = n_items
+                for s in range(n_slots):
+                    # skip seen items (they have no rank) and items already placed
+                    # through another genre (they keep their rank in this one)
+                    while ptr[s] < end[s]:
+                        item = pop_order[g_pos[ptr[s]]]
+                        if seen[item]:
+                            ptr[s] += 1
+                        elif done[item]:
+                            ptr[s] += 1
+                            cnt[s] += 1
+                        else:
+                            break
+                    if ptr[s] < end[s]:
+                        t = (cnt[s] + 1) / share[r, s]
+                        pp = g_pos[ptr[s]]
+                        # times within a relative TIE_TOL are equal: ties that are exact
+                        # in real arithmetic (2 / (1/4) vs 3 / (3/8)) survive rounding
+                        if best < 0 or t < best_t * (1.0 - tie_tol) or (
+                                t <= best_t * (1.0 + tie_tol) and pp < best_pp):
+                            best, best_t, best_pp = s, t, pp
+                if best < 0:
+                    break
+                item = pop_order[best_pp]
+                out[r, item] = n_items - pos
+                pos += 1
+                done[item] = True
+                ptr[best] += 1
+                cnt[best] += 1
+            for p in range(n_items):  # the rest by popularity, the seen items last
+                item = pop_order[p]
+                if not done[item] and not seen[item]:
+                    out[r, item] = n_items - pos
+                    pos += 1
+            for p in range(n_items):
+                item = pop_order[p]
+                if seen[item]:
+                    out[r, item] = n_items - pos
+                    pos += 1
+                    seen[item] = False
+                done[item] = False
+
+
+def interleave_order(seen: sp.csr_matrix, sel: np.ndarray, share: np.ndarray, item_labels: sp.csr_matrix,
+                     pop_order: np.ndarray) -> np.ndarray:
+    """Scores ``n_items - position`` of GenreTopN's ordering, one row per user.
+
+    Row ``r`` merges the popularity-ordered lists of its labels ``sel[r]`` (``-1``:
+    none) by time ``rank / share[r, s]`` (rank among the user's unseen items of that
+    label; times equal within a relative ``TIE_TOL`` go to the more popular item), then
+    the remaining items by popularity, then the user's ``seen`` items by popularity.
+    Exact integers as float32.
+    """
+    n_rows, n_items = seen.shape
+    seen = sp.csr_matrix(seen)
+    labels_t = sp.csr_matrix(sp.csr_matrix(item_labels)[pop_order].T)  # label -> positions in pop order
+    labels_t.sort_indices()
+    out = np.empty((n_rows, n_items), dtype=VALUE_DTYPE)
+    _interleave_kernel(seen.indptr.astype(np.int64), seen.indices.astype(INDEX_DTYPE),
+                       np.ascontiguousarray(sel, dtype=np.int64), np.ascontiguousarray(share, dtype=np.float64),
+                       labels_t.indptr.astype(np.int64), labels_t.indices.astype(np.int64),
+                       np.ascontiguousarray(pop_order, dtype=np.int64), TIE_TOL, _n_chunks(n_rows), out)
+    return out

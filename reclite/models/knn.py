@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_scalar
 
-from .._typing import INDEX_DTYPE, VALUE_DTYPE
+from .._typing import VALUE_DTYPE
 from ..data.dataset import Dataset
 from ._sparse import WEIGHTINGS, l2_norms, pruned_product, row_weights, sparse_dot_dense, weighting_stats
 from .base import Recommender
@@ -152,9 +152,10 @@ class UserKNN(Recommender):
     (Herlocker et al., SIGIR 1999; the implicit-feedback form of Aiolli 2013).
 
     Similarities are computed at recommendation time for one batch of users against
-    all users (a batch x users block, bounded by the base class's memory budget),
-    never as a users x users matrix; a user the model never saw is compared the
-    same way through their history.
+    all users, sparse (each user's row accumulated over the users who share an item
+    with them and pruned to the ``k_neighbors`` best at once, in parallel), never as
+    a users x users matrix; a user the model never saw is compared the same way
+    through their history.
 
     Parameters
     ----------""" + _PARAMS_DOC.format(who="user", term="item") + r"""
@@ -203,38 +204,15 @@ class UserKNN(Recommender):
         self.user_vectors_ = sp.csr_matrix(W, dtype=VALUE_DTYPE)
         self.idf_ = idf
         self.avg_length_ = avg_len
-
-    def _neighbours(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> sp.csr_matrix:
-        """Sparse (batch x users) similarities to each user's ``k_neighbors`` neighbours."""
-        from ..topk import topk
-
-        n_users = self.user_vectors_.shape[0]
-        Wb = row_weights(rows, self.weighting, self.idf_, self.avg_length_, self.bm25_k1, self.bm25_b)
-        norm_b = l2_norms(Wb)
-        # dense dots (users x batch) through sparse @ dense; the batch is bounded upstream
-        dots = (self.user_vectors_ @ Wb.T.toarray().astype(VALUE_DTYPE)).T
-        denom = np.outer(norm_b, self.user_norms_)
-        denom += self.shrinkage
-        sims = np.divide(dots, denom, out=np.zeros(denom.shape), where=denom > 0)  # empty rows: 0
-        del denom
-        if self.exponent != 1.0:
-            sims = np.sign(sims) * np.abs(sims) ** self.exponent
-        known = np.flatnonzero(user_idx >= 0)
-        me = sp.csr_matrix((np.ones(len(known), dtype=VALUE_DTYPE), (known, user_idx[known])),
-                           shape=(len(user_idx), n_users))
-        k = min(int(self.k_neighbors), n_users)
-        idx, val = topk(sims, k, exclude=me)
-        keep = (idx >= 0) & (val != 0) & np.isfinite(val)
-        indptr = np.zeros(len(user_idx) + 1, dtype=np.int64)
-        np.cumsum(keep.sum(axis=1), out=indptr[1:])
-        return sp.csr_matrix((val[keep], idx[keep].astype(INDEX_DTYPE), indptr), shape=(len(user_idx), n_users))
+        self._user_vectors_t = None  # items x users, built on first use (not saved)
 
     def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        n_users, n_items = self.user_vectors_.shape
-        # the users x chunk block of dots stays within the size of the batch's score block
-        chunk = max(1, (len(user_idx) * n_items) // max(1, 3 * n_users))
-        out = np.empty((len(user_idx), n_items), dtype=VALUE_DTYPE)
-        for s in range(0, len(user_idx), chunk):
-            S = self._neighbours(user_idx[s:s + chunk], rows[s:s + chunk])
-            out[s:s + chunk] = sparse_dot_dense(S, self.seen_)
-        return out
+        # similarities of the batch to every user, accumulated sparse and pruned to the
+        # k_neighbors best per user at once (a known user is not their own neighbour)
+        if getattr(self, "_user_vectors_t", None) is None:  # not saved: rebuilt after load
+            self._user_vectors_t = sp.csr_matrix(self.user_vectors_.T)
+        Wb = row_weights(rows, self.weighting, self.idf_, self.avg_length_, self.bm25_k1, self.bm25_b)
+        S = pruned_product(Wb, self._user_vectors_t, int(self.k_neighbors), row_scale=l2_norms(Wb),
+                           col_scale=self.user_norms_, shrink=self.shrinkage, exponent=self.exponent,
+                           skip=user_idx)
+        return sparse_dot_dense(S, self.seen_)

@@ -11,6 +11,7 @@ from sklearn.utils import check_scalar
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 from ..data.dataset import Dataset
 from ..errors import DataError
+from ._sparse import interleave_order
 from .base import Recommender
 
 __all__ = ["GenreTopN"]
@@ -28,8 +29,8 @@ class GenreTopN(Recommender):
        most popular first (popularity: distinct training users; ties by item index).
     3. **Quota.** The lists are interleaved in proportion to the shares: the
        :math:`r`-th item of genre :math:`g`'s list is placed at time
-       :math:`r / s_{ug}` and items are ranked by their earliest time (ties: the more
-       popular item first). So after :math:`m` recommendations each kept genre has
+       :math:`r / s_{ug}` and items are ranked by their earliest time (ties, up to a
+       relative 1e-9 so that exact ties survive rounding: the more popular item first). So after :math:`m` recommendations each kept genre has
        had about :math:`m \, s_{ug} / \sum_{g'} s_{ug'}` of them; a genre with twice
        the share gets twice the slots. An item in several kept genres appears once,
        at its earliest time.
@@ -93,40 +94,14 @@ class GenreTopN(Recommender):
         self.pop_order_ = np.argsort(-self.item_popularity_, kind="stable").astype(INDEX_DTYPE)
 
     def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        n_users = rows.shape[0]
-        out = np.empty((n_users, rows.shape[1]), dtype=VALUE_DTYPE)
-        # genre flags of the items in popularity order (items x genres, bool)
-        flags_t = np.ascontiguousarray(self.item_genres_[self.pop_order_].toarray().T > 0)
-        # the ordering needs ~5 arrays of the batch's size: work in fifths of it
-        chunk = max(1, n_users // 5)
-        for s in range(0, n_users, chunk):
-            out[s:s + chunk] = self._order_scores(rows[s:s + chunk], flags_t)
-        return out
-
-    def _order_scores(self, rows: sp.csr_matrix, flags_t: np.ndarray) -> np.ndarray:
         from ..topk import topk
 
-        n_users, n_items = rows.shape
-        po = self.pop_order_
-        mass = np.asarray((rows @ self.item_genres_).todense(), dtype=np.float64)
-        total = np.asarray(rows.sum(axis=1), dtype=np.float64)
+        rows64 = rows.astype(np.float64)
+        mass = (rows64 @ self.item_genres_.astype(np.float64)).toarray()
+        total = np.asarray(rows64.sum(axis=1))
         share = np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
-        n_keep = min(int(self.n_genres), share.shape[1])
-        top, top_share = topk(share, n_keep)
-        unseen = rows.toarray()[:, po] == 0  # in popularity order
-        t = np.full((n_users, n_items), np.inf)
-        for slot in range(n_keep):  # at most n_genres passes over the batch
-            g = top[:, slot]
-            sh = top_share[:, slot].astype(np.float64)
-            active = (g >= 0) & (sh > 0)
-            member = flags_t[np.where(active, g, 0)] & unseen & active[:, None]
-            rank = np.cumsum(member, axis=1)
-            np.minimum(t, np.where(member, rank / np.where(active, sh, 1.0)[:, None], np.inf), out=t)
-        # stable sort of the times in popularity order: equal times keep the more
-        # popular item first, items outside the kept genres (inf) follow by popularity,
-        # and seen items (NaN sorts last) come after everything
-        t[~unseen] = np.nan
-        order = np.argsort(t, axis=1, kind="stable")
-        scores = np.empty((n_users, n_items), dtype=VALUE_DTYPE)
-        np.put_along_axis(scores, po[order], np.arange(n_items, 0, -1, dtype=VALUE_DTYPE)[None, :], axis=1)
-        return scores
+        top, _ = topk(share, min(int(self.n_genres), share.shape[1]))
+        top_share = np.where(top >= 0, np.take_along_axis(share, np.maximum(top, 0), axis=1), 0.0)  # float64
+        # one merge per user (numba, parallel over users): the kept genres' popularity
+        # lists by quota, then popularity, then the seen items
+        return interleave_order(rows, top, top_share, self.item_genres_, self.pop_order_)

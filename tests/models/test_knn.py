@@ -21,7 +21,7 @@ from reclite.models._sparse import l2_norms, pruned_product, row_weights, sparse
 from reclite.models.knn import ItemKNN, UserKNN
 
 
-def dense_pruned(A, B, k, row_scale=None, col_scale=None, shrink=0.0, exponent=1.0, skip_diag=True):
+def dense_pruned(A, B, k, row_scale=None, col_scale=None, shrink=0.0, exponent=1.0, skip_diag=True, skip=None):
     """Reference: full dense product, rescale, keep each row's k largest non-zeros (ties: smaller column)."""
     P = (A @ B).toarray() if sp.issparse(A) else A @ B
     n, p = P.shape
@@ -31,7 +31,11 @@ def dense_pruned(A, B, k, row_scale=None, col_scale=None, shrink=0.0, exponent=1
     S = P / (np.outer(rs, cs) + shrink)
     S = np.sign(S) * np.abs(S) ** exponent
     S[~touched] = 0.0
-    if skip_diag:
+    if skip is not None:
+        for i, j in enumerate(skip):
+            if j >= 0:
+                S[i, j] = 0.0
+    elif skip_diag:
         np.fill_diagonal(S, 0.0)
     out = np.zeros_like(S)
     for i in range(n):
@@ -52,16 +56,18 @@ def random_csr(rng, n, m, density, binary=False):
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), k=st.integers(1, 12), shrink=st.sampled_from([0.0, 0.5, 10.0]),
-       exponent=st.sampled_from([1.0, 0.5, 2.0]), skip_diag=st.booleans(), density=st.sampled_from([0.02, 0.2, 0.6]))
-def test_pruned_product_matches_dense_reference(seed, k, shrink, exponent, skip_diag, density):
+       exponent=st.sampled_from([1.0, 0.5, 2.0]), skip_diag=st.booleans(), density=st.sampled_from([0.02, 0.2, 0.6]),
+       skip_given=st.booleans())
+def test_pruned_product_matches_dense_reference(seed, k, shrink, exponent, skip_diag, density, skip_given):
     rng = np.random.default_rng(seed)
     A = random_csr(rng, 15, 30, density)
     B = random_csr(rng, 30, 15, density)
     rs, cs = rng.random(15) + 0.5, rng.random(15) + 0.5
+    skip = rng.integers(-1, 15, 15) if skip_given else None  # one column per row never kept, -1 none
     got = pruned_product(A, B, k, row_scale=rs, col_scale=cs, shrink=shrink, exponent=exponent,
-                         skip_diag=skip_diag)
+                         skip_diag=skip_diag, skip=skip)
     assert got.dtype == np.float32 and got.has_sorted_indices
-    np.testing.assert_allclose(got.toarray(), dense_pruned(A, B, k, rs, cs, shrink, exponent, skip_diag),
+    np.testing.assert_allclose(got.toarray(), dense_pruned(A, B, k, rs, cs, shrink, exponent, skip_diag, skip),
                                rtol=1e-6)
 
 
@@ -197,10 +203,9 @@ def test_userknn_from_history_compares_against_every_user(binary):
     np.testing.assert_allclose(recs["score"], np.sort(expect)[::-1][:5], rtol=1e-4)
 
 
-def test_userknn_with_many_more_users_than_items_chunks_the_same(rng):
+def test_userknn_bm25_whole_batch_equals_single_users(rng):
     X = random_csr(rng, 600, 8, 0.4, binary=True).astype(np.float32)
     model = UserKNN(k_neighbors=20, weighting="bm25").fit(X)
-    # scoring 600 users at once splits them into chunks of len * n_items / (3 n_users) = 2 users
     whole = model.score_indices(np.arange(600))
     parts = np.vstack([model.score_indices([u]) for u in range(0, 600, 97)])
     np.testing.assert_allclose(whole[::97], parts, rtol=1e-5)

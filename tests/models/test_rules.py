@@ -92,3 +92,61 @@ def test_without_genres_is_a_clear_error():
 def test_invalid_n_genres_refused_in_fit():
     with pytest.raises(ValueError, match="n_genres"):
         GenreTopN(n_genres=0).fit(catalogue())
+
+
+def reference_order_scores(rows, item_genres, pop_order, n_genres):
+    """The rule in exact arithmetic: times r * total / mass per kept genre as Fractions, one sort.
+
+    ``rows`` must hold integer confidences (shares are then exact rationals).
+    """
+    from fractions import Fraction
+
+    C = rows.toarray().astype(np.int64)
+    G = item_genres.toarray() > 0
+    n_users, n_items = C.shape
+    pos = np.empty(n_items, dtype=np.int64)
+    pos[pop_order] = np.arange(n_items)
+    out = np.empty((n_users, n_items))
+    for u in range(n_users):
+        mass = C[u] @ G
+        total = int(C[u].sum())
+        kept = [g for g in sorted(range(G.shape[1]), key=lambda g: (-mass[g], g))[:n_genres] if mass[g] > 0]
+        seen = C[u] > 0
+        time = {}
+        for g in kept:
+            rank = 0
+            for i in pop_order:
+                if G[i, g] and not seen[i]:
+                    rank += 1
+                    t = Fraction(rank * total, int(mass[g]))
+                    time[i] = min(time.get(i, t), t)
+        key = [(0, time[i], pos[i]) if i in time else (1, 0, pos[i]) if not seen[i] else (2, 0, pos[i])
+               for i in range(n_items)]
+        order = sorted(range(n_items), key=lambda i: key[i])
+        out[u, order] = np.arange(n_items, 0, -1)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_order_equals_exact_reference_on_random_data(seed):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    n_users, n_items, n_labels = 25, 40, 6
+    rows = sp.random(n_users, n_items, density=0.15, random_state=np.random.RandomState(seed), format="csr")
+    rows.data = rng.integers(1, 4, rows.nnz).astype(float)  # 1..3: weights 1 + 2 v / 3 are not integers
+    genres = sp.csr_matrix((rng.random((n_items, n_labels)) < 0.3).astype(np.float32))  # 0..several genres
+    pop = np.bincount(rng.integers(0, n_items, 300), minlength=n_items)
+    ds = reclite.Dataset(*rows.nonzero(), rows.data, users=reclite.IdMap(np.arange(n_users), "user"),
+                         items=reclite.IdMap(np.arange(n_items)),
+                         genres=reclite.MultiHot(genres, np.array([f"g{i}" for i in range(n_labels)])))
+    for n_genres in (1, 3, 10):
+        # value confidence with alpha = 3 / 2: weights 1 + 1.5 v / 3 = (2 + v) / 2, half-integers;
+        # doubled they are the integers 3..5, and shares do not change under scaling
+        model = GenreTopN(n_genres=n_genres, confidence="value", alpha=1.5).fit(ds)
+        model.pop_order_ = np.argsort(-pop, kind="stable").astype(np.int32)  # any popularity order
+        got = model.score_indices(np.arange(n_users))
+        doubled = model.seen_.copy()
+        doubled.data = np.round(doubled.data * 2)
+        expect = reference_order_scores(doubled, model.item_genres_, model.pop_order_, n_genres)
+        np.testing.assert_array_equal(got, expect)
