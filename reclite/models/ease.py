@@ -43,7 +43,7 @@ class EASE(Recommender):
 
     The Gram matrix is built from the sparse data (upper triangle only, in parallel
     over items), then inverted through its Cholesky factor with LAPACK ``potrf`` +
-    ``potri`` in place: about a third of the work of a general inverse
+    ``potri`` in place: half the floating-point work of a general inverse
     (``numpy.linalg.inv``) and one items x items array in memory.
 
     Parameters
