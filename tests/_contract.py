@@ -8,7 +8,7 @@ model (GenreTopN included) has the structure to find.
 A new model joins by being in ``reclite.models.registry``; give it small, fast
 parameters in ``MODEL_PARAMS`` (keys a model does not accept are dropped, so the
 table may name parameters of models still being built) and, if the planted answer
-does not apply to it (popularity ranks every user alike), list it in ``NOT_PLANTED``.
+does not apply to it (popularity ranks every user alike), list it in ``NOT_PLANTED`` with the reason.
 """
 
 from __future__ import annotations
@@ -44,10 +44,14 @@ MODEL_PARAMS: dict[str, dict] = {
     "surprise_knn": {"random_state": 0},
 }
 
-# models for which "recommend the user's own group" is not the right answer: popularity
-# ranks every user alike; explicit-rating models predict how an item would be rated,
-# not whether the user would pick it, and the planted groups only differ in the latter
-NOT_PLANTED = {"pop", "surprise_svd", "surprise_knn"}
+# models for which "recommend the user's own group" is not the right answer, and why
+_RATING_MODEL = ("predicts how an item would be rated, not whether the user would pick it, "
+                 "and the planted groups differ only in the latter")
+NOT_PLANTED = {
+    "pop": "ranks every user alike",
+    "surprise_svd": _RATING_MODEL,
+    "surprise_knn": _RATING_MODEL,
+}
 
 N_PER_GROUP_USERS = 20
 N_PER_GROUP_ITEMS = 10
@@ -132,7 +136,7 @@ def check_not_fitted_before_fit(name, tmp_path):
 
 def check_planted_answer(name, tmp_path):
     if name in NOT_PLANTED:
-        pytest.skip(f"{name} ranks every user alike: no planted answer applies")
+        pytest.skip(f"no planted answer for {name}: it {NOT_PLANTED[name]}")
     recs = fitted(name).recommend(k=3)
     same_group = recs["user"].str[1] == recs["item"].str[1]
     assert same_group.all(), recs[~same_group]
