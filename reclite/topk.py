@@ -21,6 +21,30 @@ from ._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
 __all__ = ["topk"]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _push(bs, bi, filled, k, s, j):
+    """Insert ``(s, j)`` into a best-first list of capacity ``k`` holding ``filled`` entries.
+
+    Returns the new count. When the list is full, ``s`` must beat the last score to
+    enter; equal scores keep the earlier (smaller) index ahead, so callers that visit
+    indices in increasing order get ties broken by the smaller index.
+    """
+    if filled < k:
+        pos = filled
+        filled += 1
+    elif s > bs[k - 1]:
+        pos = k - 1
+    else:
+        return filled
+    while pos > 0 and bs[pos - 1] < s:
+        bs[pos] = bs[pos - 1]
+        bi[pos] = bi[pos - 1]
+        pos -= 1
+    bs[pos] = s
+    bi[pos] = j
+    return filled
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _topk_kernel(scores, k, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score):
     n_rows, n_items = scores.shape
@@ -29,37 +53,31 @@ def _topk_kernel(scores, k, ex_indptr, ex_indices, has_ex, cand, has_cand, out_i
         bi = out_idx[r]
         bs = out_score[r]
         filled = 0
+        # once the list is full, an item must beat the k-th score to enter: that one
+        # comparison rejects almost every item, so exclusions and candidates are only
+        # looked up for the few that pass (the exclusion pointer moves forward lazily)
+        thresh = neg_inf
         p = 0
         pend = 0
         if has_ex:
             p = ex_indptr[r]
             pend = ex_indptr[r + 1]
         for j in range(n_items):
+            s = scores[r, j]
+            if filled == k and not (s > thresh):
+                continue
+            if has_cand and not cand[j]:
+                continue
             if has_ex:
                 while p < pend and ex_indices[p] < j:
                     p += 1
                 if p < pend and ex_indices[p] == j:
                     continue
-            if has_cand and not cand[j]:
-                continue
-            s = scores[r, j]
             if s != s:
                 s = neg_inf
-            if filled < k:
-                pos = filled
-                filled += 1
-            elif s > bs[k - 1]:
-                pos = k - 1
-            else:
-                continue
-            # insertion: slide strictly smaller scores down; equal scores keep their
-            # (smaller) item index ahead of j
-            while pos > 0 and bs[pos - 1] < s:
-                bs[pos] = bs[pos - 1]
-                bi[pos] = bi[pos - 1]
-                pos -= 1
-            bs[pos] = s
-            bi[pos] = j
+            filled = _push(bs, bi, filled, k, s, j)
+            if filled == k:
+                thresh = bs[k - 1]
         for pos in range(filled, k):
             bi[pos] = -1
             bs[pos] = neg_inf

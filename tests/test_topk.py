@@ -72,3 +72,18 @@ def test_topk_matches_reference(n_rows, n_items, k, seed, levels, with_cand):
     ridx, rs = topk_reference(scores, k, exclude=ex, candidates=cand)
     np.testing.assert_array_equal(idx, ridx)
     np.testing.assert_array_equal(s, rs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_items=st.integers(1, 25), k=st.integers(1, 10), seed=st.integers(0, 10_000))
+def test_topk_matches_reference_with_nan_and_infinities(n_items, k, seed):
+    # the kernel skips items that cannot beat the current k-th score before looking at
+    # exclusions: NaN (ranked as -inf) and +-inf must still follow the contract
+    rng = np.random.default_rng(seed)
+    scores = rng.choice(np.array([np.nan, -np.inf, np.inf, 0.0, 1.0, 2.0], dtype=np.float32),
+                        size=(3, n_items))
+    ex = sp.random(3, n_items, density=0.4, format="csr", random_state=seed)
+    idx, s = topk(scores, k, exclude=ex)
+    ridx, rs = topk_reference(scores, k, exclude=ex)
+    np.testing.assert_array_equal(idx, ridx)
+    np.testing.assert_array_equal(s, rs)
