@@ -231,6 +231,9 @@ class Recommender(BaseEstimator):
             i, s = topk(scores, k, exclude=excl, candidates=cand)
             out_idx[start:start + len(ub)] = i
             out_score[start:start + len(ub)] = s
+            # free this batch's block before the next one is scored, so only one
+            # score block is alive at a time (the budget counts one, plus temporaries)
+            del scores, rows, excl
         return out_idx, out_score
 
     # ------------------------------------------------------------------ raw ids
