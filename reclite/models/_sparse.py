@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from numba import njit, prange
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
+from ..topk import _push
 
 __all__ = ["pruned_product", "gram_upper", "mirror_upper", "sparse_dot_dense", "row_weights", "WEIGHTINGS",
            "l2_norms", "interleave_order"]
@@ -88,19 +89,7 @@ def _pruned_product_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_d
                         s = -((-s) ** exponent)
                 if s == 0.0:
                     continue
-                if filled < k:
-                    pos = filled
-                    filled += 1
-                elif s > bv[k - 1]:
-                    pos = k - 1
-                else:
-                    continue
-                while pos > 0 and bv[pos - 1] < s:
-                    bv[pos] = bv[pos - 1]
-                    bi[pos] = bi[pos - 1]
-                    pos -= 1
-                bv[pos] = s
-                bi[pos] = j
+                filled = _push(bv, bi, filled, k, s, j)
             for pos in range(filled, k):
                 bi[pos] = -1
                 bv[pos] = 0.0

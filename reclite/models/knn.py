@@ -59,7 +59,24 @@ _PARAMS_DOC = r"""
         Parameters of confidence components, e.g. ``{{"era": {{"tau": 15}}}}``."""
 
 
-class ItemKNN(Recommender):
+class _KNN(Recommender):
+    """The parameters ItemKNN and UserKNN share (one constructor, stored verbatim)."""
+
+    def __init__(self, *, k_neighbors: int = 100, shrinkage: float = 0.0, weighting: Weighting = None,
+                 exponent: float = 1.0, bm25_k1: float = 1.2, bm25_b: float = 0.75,
+                 confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
+        self.k_neighbors = k_neighbors
+        self.shrinkage = shrinkage
+        self.weighting = weighting
+        self.exponent = exponent
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
+        self.confidence = confidence
+        self.alpha = alpha
+        self.confidence_params = confidence_params
+
+
+class ItemKNN(_KNN):
     __doc__ = r"""Item-based nearest neighbours with cosine similarity.
 
     Each item is the vector of its users' confidences (a column of :math:`C`,
@@ -109,19 +126,6 @@ class ItemKNN(Recommender):
 
     supports_similar_items = True
 
-    def __init__(self, *, k_neighbors: int = 100, shrinkage: float = 0.0, weighting: Weighting = None,
-                 exponent: float = 1.0, bm25_k1: float = 1.2, bm25_b: float = 0.75,
-                 confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
-        self.k_neighbors = k_neighbors
-        self.shrinkage = shrinkage
-        self.weighting = weighting
-        self.exponent = exponent
-        self.bm25_k1 = bm25_k1
-        self.bm25_b = bm25_b
-        self.confidence = confidence
-        self.alpha = alpha
-        self.confidence_params = confidence_params
-
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         _check_knn_params(self)
         items = sp.csr_matrix(C.T)  # items x users: each row an item vector
@@ -139,7 +143,7 @@ class ItemKNN(Recommender):
         return self.similarity_[item_idx].toarray()
 
 
-class UserKNN(Recommender):
+class UserKNN(_KNN):
     __doc__ = r"""User-based nearest neighbours with cosine similarity.
 
     Each user is their row of confidences (optionally TF-IDF/BM25 weighted); the
@@ -182,19 +186,6 @@ class UserKNN(Recommender):
     >>> model = reclite.UserKNN(k_neighbors=50).fit(reclite.demo_dataset())
     >>> recs = model.recommend(k=5)
     """
-
-    def __init__(self, *, k_neighbors: int = 100, shrinkage: float = 0.0, weighting: Weighting = None,
-                 exponent: float = 1.0, bm25_k1: float = 1.2, bm25_b: float = 0.75,
-                 confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
-        self.k_neighbors = k_neighbors
-        self.shrinkage = shrinkage
-        self.weighting = weighting
-        self.exponent = exponent
-        self.bm25_k1 = bm25_k1
-        self.bm25_b = bm25_b
-        self.confidence = confidence
-        self.alpha = alpha
-        self.confidence_params = confidence_params
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         _check_knn_params(self)
