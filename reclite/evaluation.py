@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import metrics as _m
-from ._typing import INDEX_DTYPE, VALUE_DTYPE
+from ._typing import INDEX_DTYPE
 from .data.dataset import Dataset
 from .errors import DataError, RecliteError
 
@@ -143,28 +143,13 @@ def _seen_equals(model: Any, train_csr: sp.csr_matrix) -> bool:
 def _fold_in_lists(
     model: Any, users: np.ndarray, fold_in: Dataset, k: int, max_memory: Any,
 ) -> np.ndarray:
-    """Top-k for users the model never saw, each described only by their fold-in items.
-
-    Follows ``Recommender.recommend_from_history`` (history rows of ``1 + alpha``; the
-    model scores them with ``user_idx == -1``) for a batch of users at a time.
-    """
-    from .models.base import batch_size
-    from .topk import topk as _topk
-
+    """Top-k for users the model never saw, each described only by their fold-in items
+    (``Recommender.recommend_indices_from_history``, batched within ``max_memory``)."""
     if not getattr(model, "supports_history", False):
         raise RecliteError(f"{type(model).__name__} cannot rank from a history alone, so it cannot "
                            "be evaluated with fold_in (strong generalization)")
-    alpha = float(getattr(model, "alpha", 1.0))
-    H = fold_in.matrix()[users]
-    H.data[:] = np.float32(1.0 + alpha)
-    out = np.empty((len(users), k), dtype=INDEX_DTYPE)
-    bs = batch_size(model.n_items_, max_memory)
-    for start in range(0, len(users), bs):
-        rows = H[start:start + bs]
-        scores = np.asarray(model._score(np.full(rows.shape[0], -1, dtype=INDEX_DTYPE), rows),
-                            dtype=VALUE_DTYPE)
-        out[start:start + rows.shape[0]], _ = _topk(scores, k, exclude=rows)
-    return out
+    idx, _ = model.recommend_indices_from_history(fold_in.matrix()[users], k, max_memory=max_memory)
+    return idx
 
 
 # ---------------------------------------------------------------------- public

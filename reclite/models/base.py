@@ -191,8 +191,6 @@ class Recommender(BaseEstimator):
         scores : ndarray (n, k) float32, ``-inf`` in padded slots
         """
         check_is_fitted(self)
-        from ..topk import topk
-
         if k is None or int(k) < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         k = int(k)
@@ -207,33 +205,43 @@ class Recommender(BaseEstimator):
                                  f"{(self.n_users_, self.n_items_)}")
             ex_items = None
         cand = self._candidate_mask(items, ex_items)
+        def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix | None]:
+            ub = uidx[start:stop]
+            rows = self.seen_[ub]
+            scores = self._score(ub, rows)
+            excl = rows if filter_seen else None
+            if ex_matrix is not None:
+                extra = ex_matrix[ub]
+                excl = extra if excl is None else (excl + extra)
+            return scores, excl
+
+        return self._rank_batches(len(uidx), k, block, cand, max_memory, show_progress)
+
+    def _rank_batches(self, n: int, k: int, block: Any, cand: np.ndarray | None,
+                      max_memory: int | str | None, show_progress: bool) -> tuple[IntArray, FloatArray]:
+        """Top-k of ``n`` rows, scored a batch at a time: ``block(start, stop)`` gives the
+        batch's dense scores and the items excluded per row (csr or None)."""
+        from ..topk import topk
+
         bs = batch_size(self.n_items_, max_memory)
-        out_idx = np.empty((len(uidx), k), dtype=INDEX_DTYPE)
-        out_score = np.empty((len(uidx), k), dtype=VALUE_DTYPE)
-        starts = range(0, len(uidx), bs)
-        if show_progress and len(uidx) > bs:
+        out_idx = np.empty((n, k), dtype=INDEX_DTYPE)
+        out_score = np.empty((n, k), dtype=VALUE_DTYPE)
+        starts = range(0, n, bs)
+        if show_progress and n > bs:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="recommend", unit="batch")
         for start in starts:
-            ub = uidx[start:start + bs]
-            rows = self.seen_[ub]
-            scores = np.asarray(self._score(ub, rows), dtype=VALUE_DTYPE)
-            if scores.shape != (len(ub), self.n_items_):
+            stop = min(start + bs, n)
+            scores, excl = block(start, stop)
+            scores = np.asarray(scores, dtype=VALUE_DTYPE)
+            if scores.shape != (stop - start, self.n_items_):
                 raise RuntimeError(f"{type(self).__name__}._score returned shape {scores.shape}, "
-                                   f"expected {(len(ub), self.n_items_)}")
-            excl = None
-            if filter_seen:
-                excl = rows
-            if ex_matrix is not None:
-                extra = ex_matrix[ub]
-                excl = extra if excl is None else (excl + extra)
-            i, s = topk(scores, k, exclude=excl, candidates=cand)
-            out_idx[start:start + len(ub)] = i
-            out_score[start:start + len(ub)] = s
+                                   f"expected {(stop - start, self.n_items_)}")
+            out_idx[start:stop], out_score[start:stop] = topk(scores, k, exclude=excl, candidates=cand)
             # free this batch's block before the next one is scored, so only one
             # score block is alive at a time (the budget counts one, plus temporaries)
-            del scores, rows, excl
+            del scores, excl
         return out_idx, out_score
 
     # ------------------------------------------------------------------ raw ids
@@ -349,11 +357,56 @@ class Recommender(BaseEstimator):
             "rank": ranks[valid],
         })
 
-    def _history_row(self, item_idx: IntArray) -> sp.csr_matrix:
-        alpha = float(getattr(self, "alpha", 1.0))
-        item_idx = np.unique(np.asarray(item_idx, dtype=INDEX_DTYPE))
-        data = np.full(len(item_idx), 1.0 + alpha, dtype=VALUE_DTYPE)
-        return sp.csr_matrix((data, item_idx, np.array([0, len(item_idx)])), shape=(1, self.n_items_))
+    def _history_rows(self, history: sp.spmatrix) -> sp.csr_matrix:
+        """Users described only by their items: each stored entry becomes ``1 + alpha``
+        (the binary confidence; a user the model never saw has no side information
+        to weigh their items with)."""
+        H = sp.csr_matrix(history, dtype=VALUE_DTYPE, copy=True)
+        if H.ndim != 2 or H.shape[1] != self.n_items_:
+            raise ValueError(f"history must have {self.n_items_} columns (one per item), got shape {H.shape}")
+        H.sum_duplicates()
+        H.sort_indices()
+        H.data[:] = np.float32(1.0 + float(getattr(self, "alpha", 1.0)))
+        return H
+
+    def recommend_indices_from_history(
+        self,
+        history: sp.spmatrix,
+        k: int = 10,
+        *,
+        filter_seen: bool = True,
+        items: Any = None,
+        max_memory: int | str | None = None,
+        show_progress: bool = False,
+    ) -> tuple[IntArray, FloatArray]:
+        """Top-``k`` item indices and scores for users the model never saw.
+
+        Parameters
+        ----------
+        history : sparse matrix of shape (n, n_items_)
+            Row ``r``'s stored entries are the items of new user ``r`` (values are
+            ignored; each counts as a binary confidence ``1 + alpha``).
+        k, filter_seen, items, max_memory, show_progress
+            As in :meth:`recommend_indices`; ``filter_seen`` drops each user's history.
+
+        Returns
+        -------
+        idx : ndarray (n, k) int32 ; scores : ndarray (n, k) float32
+        """
+        check_is_fitted(self)
+        if not self.supports_history:
+            raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
+        if k is None or int(k) < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        H = self._history_rows(history)
+        cand = self._candidate_mask(items, None)
+
+        def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix | None]:
+            rows = H[start:stop]
+            scores = self._score(np.full(stop - start, -1, dtype=INDEX_DTYPE), rows)
+            return scores, (rows if filter_seen else None)
+
+        return self._rank_batches(H.shape[0], int(k), block, cand, max_memory, show_progress)
 
     def recommend_from_history(
         self, items: Any, k: int = 10, filter_seen: bool = True, candidates: Any = None,
@@ -372,13 +425,11 @@ class Recommender(BaseEstimator):
             warnings.warn(f"{int((hist < 0).sum())} history items unknown to the model were ignored",
                           DataWarning, stacklevel=2)
             hist = hist[hist >= 0]
-        row = self._history_row(hist)
-        scores = np.asarray(self._score(np.array([-1], dtype=INDEX_DTYPE), row), dtype=VALUE_DTYPE)
-        from ..topk import topk
-
+        hist = np.unique(hist)
+        row = sp.csr_matrix((np.ones(len(hist), dtype=VALUE_DTYPE), hist, np.array([0, len(hist)])),
+                            shape=(1, self.n_items_))
         cand = None if candidates is None else self.items_.to_index(np.atleast_1d(np.asarray(candidates)))
-        i, s = topk(scores, k, exclude=row if filter_seen else None,
-                    candidates=self._candidate_mask(cand, None))
+        i, s = self.recommend_indices_from_history(row, k, filter_seen=filter_seen, items=cand)
         valid = i[0] >= 0
         return pd.DataFrame({"item": self.items_.to_raw(i[0][valid]), "score": s[0][valid],
                              "rank": np.arange(1, valid.sum() + 1, dtype=np.int32)})

@@ -100,3 +100,33 @@ def test_second_fit_forgets_the_first(shop):
 def test_fit_empty_data_is_an_error(shop):
     with pytest.raises(reclite.DataError, match="no interactions"):
         reclite.Popularity().fit(shop.subset(np.zeros(len(shop), dtype=bool)))
+
+
+@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta"])
+def test_history_of_a_known_user_gives_their_own_list(name):
+    # item-based models score from the history row alone, and with binary confidence a
+    # known user's training row equals their history row: both paths must agree
+    from reclite.models.registry import create
+
+    ds = reclite.demo_dataset()
+    m = create(name).fit(ds)
+    users = np.arange(0, ds.n_users, 97)
+    a_idx, a_score = m.recommend_indices(users, k=10)
+    b_idx, b_score = m.recommend_indices_from_history(m.seen_[users], k=10, max_memory=1)
+    np.testing.assert_array_equal(a_idx, b_idx)
+    np.testing.assert_allclose(a_score, b_score, rtol=1e-5)
+
+
+def test_batched_history_equals_one_at_a_time(shop):
+    m = reclite.Popularity().fit(shop)
+    H = sp.csr_matrix(np.array([[1, 0, 0, 0, 0], [0, 0, 1, 1, 0]], dtype=np.float32))
+    idx, _ = m.recommend_indices_from_history(H, k=3)
+    for r, items in enumerate([["a"], ["c", "d"]]):
+        expected = m.items_.to_index(m.recommend_from_history(items, k=3)["item"].to_numpy())
+        assert idx[r][idx[r] >= 0].tolist() == expected.tolist()
+
+
+def test_history_with_wrong_width_is_an_error(shop):
+    m = reclite.Popularity().fit(shop)
+    with pytest.raises(ValueError, match="history must have 5 columns"):
+        m.recommend_indices_from_history(sp.csr_matrix((1, 3)), k=2)
