@@ -90,7 +90,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._typing import VALUE_DTYPE, Float64Array
-from .data.dataset import Dataset
+from .data.dataset import Dataset, user_time_order
 from .errors import ConfidenceSpecError, DataError
 
 __all__ = [
@@ -573,10 +573,7 @@ class _Context:
         # interactions in CSR order: the Dataset has one row per (user, item) pair
         order_csr = np.argsort(ds.user_idx.astype(np.int64) * self.n_items + ds.item_idx)
         t = np.asarray(ds.times)[order_csr]
-        # sort by (user, time): the time's global rank makes one int64 key (ties: any order)
-        t_rank = np.empty(len(t), dtype=np.int64)
-        t_rank[np.argsort(t)] = np.arange(len(t))
-        order = np.argsort(self.users * len(t) + t_rank)
+        order = user_time_order(self.users, t, self.n_users)  # by (user, time)
         u_s, t_s = self.users[order], t[order]
         new = np.ones(len(order), dtype=bool)
         new[1:] = (u_s[1:] != u_s[:-1]) | (t_s[1:] != t_s[:-1])

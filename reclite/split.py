@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._typing import RNGInput
-from .data.dataset import Dataset
+from .data.dataset import Dataset, user_time_order
 from .errors import DataError
 
 __all__ = [
@@ -106,15 +106,7 @@ def _by_user_time_order(ds: Dataset, what: str) -> np.ndarray | None:
     du = u[1:].astype(np.int64) - u[:-1]
     if bool(np.all(du >= 0)) and bool(np.all((du > 0) | (t[1:] >= t[:-1]))):
         return None
-    # stable sorts keep storage order among equal (user, time)
-    t_min = int(t.min())
-    t_bits = (int(t.max()) - t_min).bit_length()
-    u_bits = max(1, (ds.n_users - 1).bit_length())
-    if u_bits + t_bits <= 62:  # one sort on a composite key (about 10x faster than lexsort)
-        key = (u.astype(np.int64) << t_bits) | (t - t_min)
-        return np.argsort(key, kind="stable")
-    o = np.argsort(t, kind="stable")
-    return o[np.argsort(u[o], kind="stable")]
+    return user_time_order(u, t, ds.n_users)
 
 
 def _random_rank(ds: Dataset, rng: np.random.Generator) -> np.ndarray:

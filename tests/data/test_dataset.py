@@ -161,3 +161,16 @@ def test_fingerprint_stable_and_sensitive(tiny):
 
 def test_repr(tiny):
     assert repr(tiny) == "Dataset(tiny: 3 users x 4 items, 6 interactions; side information: genres, years)"
+
+
+@pytest.mark.parametrize("t_high", [1_000, 2**62])  # composite key fits / needs the rank fallback
+def test_user_time_order_matches_lexsort(t_high):
+    from reclite.data.dataset import user_time_order
+
+    rng = np.random.default_rng(7)
+    u = rng.integers(0, 50, 5_000).astype(np.int32)
+    t = rng.integers(0, 20, 5_000).astype(np.int64) * (t_high // 20)  # many equal times
+    order = user_time_order(u, t, 50)
+    # np.lexsort is stable: equal (user, time) keep their current order
+    np.testing.assert_array_equal(order, np.lexsort((np.arange(len(u)), t, u)))
+    assert user_time_order(u[:0], t[:0], 50).size == 0
