@@ -123,6 +123,19 @@ def _score_lists(
     return acc, beyond
 
 
+def _results(
+    topk: np.ndarray, users: np.ndarray, T: sp.csr_matrix, test: Dataset, train: Dataset | None,
+    names: list[str], ks: list[int], n_items: int, per_user: bool,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Metrics of the lists of ``users`` (rows of ``T``): the summary, and per user if asked."""
+    acc, beyond = _score_lists(topk, T, train, names, ks, n_items=n_items)
+    summary = _summary(acc, beyond, names, ks, len(users))
+    if not per_user:
+        return summary
+    n_test = np.diff(T.indptr).astype(np.int64)
+    return summary, _per_user_frame(test.users.to_raw(users), n_test, acc, beyond, names, ks)
+
+
 def _fitted(model: Any) -> bool:
     probe = getattr(model, "__sklearn_is_fitted__", None)
     return bool(probe()) if probe is not None else hasattr(model, "seen_")
@@ -239,18 +252,16 @@ def evaluate(
         topk = np.empty((0, kmax), dtype=INDEX_DTYPE)
     elif fold_in is not None:
         topk = _fold_in_lists(model, users, fold_in, kmax, max_memory)
-    elif _seen_equals(model, train.matrix()):  # the model holds exactly train: its own filter
-        topk, _ = model.recommend_indices(users, kmax, filter_seen=True, max_memory=max_memory,
-                                          show_progress=show_progress)
     else:
-        topk, _ = model.recommend_indices(users, kmax, filter_seen=False, exclude=train.matrix(),
-                                          max_memory=max_memory, show_progress=show_progress)
-    acc, beyond = _score_lists(topk, T, train, names, ks, n_items=train.n_items)
-    summary = _summary(acc, beyond, names, ks, len(users))
-    if not per_user:
-        return summary
-    n_test = np.diff(T.indptr).astype(np.int64)
-    return summary, _per_user_frame(test.users.to_raw(users), n_test, acc, beyond, names, ks)
+        train_csr = train.matrix()
+        if _seen_equals(model, train_csr):  # the model holds exactly train: its own filter
+            del train_csr  # not needed while scoring
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, max_memory=max_memory,
+                                              show_progress=show_progress)
+        else:
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=False, exclude=train_csr,
+                                              max_memory=max_memory, show_progress=show_progress)
+    return _results(topk, users, T, test, train, names, ks, train.n_items, per_user)
 
 
 def evaluate_recommendations(
@@ -349,10 +360,5 @@ def evaluate_recommendations(
     # an unknown item keeps its slot as a miss (-1, like an empty slot): later items keep their ranks
     topk = np.full((len(users), kmax), -1, dtype=INDEX_DTYPE)
     topk[r[sel], pos[sel]] = iidx[sel]
-    acc, beyond = _score_lists(topk, T, train, names, ks, n_items=test.n_items)
-    summary = _summary(acc, beyond, names, ks, len(users))
-    if not per_user:
-        return summary
-    n_test = np.diff(T.indptr).astype(np.int64)
-    return summary, _per_user_frame(test.users.to_raw(users), n_test, acc, beyond, names, ks)
+    return _results(topk, users, T, test, train, names, ks, test.n_items, per_user)
 
