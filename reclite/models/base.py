@@ -205,6 +205,7 @@ class Recommender(BaseEstimator):
                                  f"{(self.n_users_, self.n_items_)}")
             ex_items = None
         cand = self._candidate_mask(items, ex_items)
+
         def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix | None]:
             ub = uidx[start:stop]
             rows = self.seen_[ub]
@@ -316,17 +317,16 @@ class Recommender(BaseEstimator):
 
             pop = self.item_popularity_.astype(VALUE_DTYPE)[None, :]
             cmask = self._candidate_mask(cand, excl)
-            if ex_rows is None:
+            if ex_rows is None:  # one list for all of them
                 i, s = topk(pop, k, candidates=cmask)
                 idx[~known], score[~known] = i[0], s[0]
-            else:
+            else:  # each has their own exclusions
                 unk = np.flatnonzero(~known)
-                bs = batch_size(self.n_items_, max_memory)
-                for start in range(0, len(unk), bs):
-                    rows = unk[start:start + bs]
-                    i, s = topk(np.broadcast_to(pop, (len(rows), self.n_items_)), k,
-                                exclude=ex_rows[rows], candidates=cmask)
-                    idx[rows], score[rows] = i, s
+
+                def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix]:
+                    return np.broadcast_to(pop, (stop - start, self.n_items_)), ex_rows[unk[start:stop]]
+
+                idx[unk], score[unk] = self._rank_batches(len(unk), int(k), block, cmask, max_memory, False)
         return self._frame(raw_users, idx, score)
 
     def _interaction_rows(self, data: Dataset, raw_users: np.ndarray) -> sp.csr_matrix:
