@@ -133,7 +133,7 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
     from reclite.errors import RecliteError
     from reclite.models import registry
 
-    from .fit import build_model
+    from .fit import build_model, with_confidence
 
     path = Path(target)
     if path.is_dir():
@@ -141,10 +141,7 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
 
         saved = reclite.load_model(path)
         model = clone(saved)
-        overrides = dict(params)
-        for key, value in (("confidence", confidence), ("alpha", alpha), ("confidence_params", confidence_params)):
-            if value is not None:
-                overrides[key] = value
+        overrides = with_confidence(params, confidence, alpha, confidence_params)
         if overrides:
             known = model.get_params(deep=False)
             bad = [p for p in overrides if p not in known]

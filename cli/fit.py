@@ -67,21 +67,21 @@ def parse_params(assignments: list[str] | None) -> dict[str, Any]:
 
 
 def parse_confidence_params(assignments: list[str] | None) -> dict[str, dict[str, Any]] | None:
+    """``["era.tau=15"]`` -> ``{"era": {"tau": 15.0}}`` (None when none are given)."""
     if not assignments:
         return None
-    import reclite.confidence as conf
+    from reclite.confidence import parse_param_assignments
 
-    if hasattr(conf, "parse_param_assignments"):
-        return conf.parse_param_assignments(assignments)
-    from reclite.errors import RecliteError
+    return parse_param_assignments(assignments)
 
-    out: dict[str, dict[str, Any]] = {}
-    for a in assignments:
-        key, sep, value = a.partition("=")
-        comp, dot, name = key.partition(".")
-        if not sep or not dot or not comp or not name:
-            raise RecliteError(f"--confidence-param {a!r}: expected component.name=value, e.g. era.tau=15")
-        out.setdefault(comp.strip(), {})[name.strip()] = parse_value(value)
+
+def with_confidence(params: dict[str, Any], confidence: str | None, alpha: float | None,
+                    confidence_params: dict | None) -> dict[str, Any]:
+    """``params`` plus the confidence options the command line was given (only those)."""
+    out = dict(params)
+    for key, value in (("confidence", confidence), ("alpha", alpha), ("confidence_params", confidence_params)):
+        if value is not None:
+            out[key] = value
     return out
 
 
@@ -90,10 +90,7 @@ def build_model(name: str, confidence: str | None, alpha: float | None, params: 
     """The registry model with the command line's settings (only those given)."""
     from reclite.models import registry
 
-    kwargs = dict(params)
-    for key, value in (("confidence", confidence), ("alpha", alpha), ("confidence_params", confidence_params)):
-        if value is not None:
-            kwargs[key] = value
+    kwargs = with_confidence(params, confidence, alpha, confidence_params)
     cls = registry.get(name)
     if "show_progress" in cls().get_params(deep=False) and "show_progress" not in kwargs:
         kwargs["show_progress"] = not quiet
