@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_scalar
 
-from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray
+from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray, int_seed
 from ..data.dataset import Dataset
 from ..errors import DeviceError
 from .base import Recommender
@@ -100,23 +100,10 @@ def _resolve_device(device: str, model: str, has_gpu_impl: bool = True) -> str:
     return chosen
 
 
-def implicit_seed(random_state: Any) -> int:
-    """The int seed handed to implicit.
-
-    An int is passed through unchanged (so ``ALS(random_state=s)`` reproduces
-    implicit's ``AlternatingLeastSquares(random_state=s)``); a Generator, SeedSequence
-    or None is turned into one with ``np.random.default_rng(random_state).integers``.
-    """
-    if isinstance(random_state, (bool, np.bool_)):
-        raise TypeError(f"random_state must be an int, a numpy Generator or None, got {random_state!r}")
-    if isinstance(random_state, (Integral, np.integer)):
-        if random_state < 0:
-            raise ValueError(f"random_state must be non-negative, got {random_state}")
-        return int(random_state)
-    if random_state is not None and not isinstance(random_state, (np.random.Generator, np.random.SeedSequence)):
-        raise TypeError(f"random_state must be an int, a numpy Generator or None, got "
-                        f"{type(random_state).__name__}")
-    return int(np.random.default_rng(random_state).integers(2**31 - 1))
+implicit_seed = int_seed
+"""The int seed handed to implicit: :func:`reclite._typing.int_seed` (an int passes
+through unchanged, so ``ALS(random_state=s)`` reproduces implicit's
+``AlternatingLeastSquares(random_state=s)``)."""
 
 
 @functools.lru_cache(maxsize=1)

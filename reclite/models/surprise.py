@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._typing import INDEX_DTYPE, IntArray
+from .._typing import INDEX_DTYPE, IntArray, int_seed
 from ..data.dataset import Dataset
 from ..errors import DataError, RecliteError
 from .base import Recommender
@@ -41,12 +41,6 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 _SEEDED = ("SVD", "SVDpp", "NMF")
-
-
-def _int_seed(random_state: Any) -> int:
-    if isinstance(random_state, (Integral, np.integer)) and not isinstance(random_state, bool):
-        return int(random_state)
-    return int(np.random.default_rng(random_state).integers(2**31 - 1))
 
 
 class SurpriseRecommender(Recommender):
@@ -173,7 +167,7 @@ class SurpriseRecommender(Recommender):
                             f"got {type(self.params).__name__}")
         merged: dict[str, Any] = {"verbose": False, **DEFAULT_PARAMS[self.algorithm], **(self.params or {})}
         if self.algorithm in _SEEDED and "random_state" not in merged:
-            merged["random_state"] = _int_seed(self.random_state)
+            merged["random_state"] = int_seed(self.random_state)
         if self.algorithm == "BaselineOnly" or self.algorithm in KNN_ALGORITHMS:
             merged.pop("random_state", None)
         if self.max_candidates is not None:
