@@ -198,6 +198,7 @@ class Dataset:
         extra_items: Any = None,
         users: IdMap | None = None,
         source: str = "",
+        name: str | None = None,
         **side: Any,
     ) -> Dataset:
         """Build a Dataset from a DataFrame of raw ids.
@@ -208,6 +209,8 @@ class Dataset:
         Duplicate (user, item) pairs keep the latest row by ``time`` (ties and data
         without time: the last row in file order); the count is reported with a
         :class:`~reclite.errors.DataWarning` and kept in ``duplicates_merged``.
+        ``source`` names the input in messages; ``name`` (default: ``source``) is the
+        Dataset's name.
         """
         for col in (user, item, value, time):
             if col is not None and col not in df.columns:
@@ -246,7 +249,7 @@ class Dataset:
             uidx, iidx = uidx[keep], iidx[keep]
             v = None if v is None else v[keep]
             t = None if t is None else t[keep]
-        return cls(uidx, iidx, v, t, users=users, items=items, name=source,
+        return cls(uidx, iidx, v, t, users=users, items=items, name=source if name is None else name,
                    duplicates_merged=n_dup, **side)
 
     def subset(self, rows: Any) -> Dataset:

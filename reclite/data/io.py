@@ -643,12 +643,10 @@ def _build(inter: _Interactions, name: str, *, extra_items: Sequence[np.ndarray]
         ds = Dataset.from_frame(pd.DataFrame(frame), "user", "item",
                                 "value" if inter.value is not None else None,
                                 "time" if inter.time is not None else None,
-                                items=items, source=inter.label, **extra)
+                                items=items, source=inter.label, name=name, **extra)
     for w in caught:  # re-issued so they point at the caller's line, not at this module
         warnings.warn(w.message, w.category, stacklevel=_caller_stacklevel())
-    return Dataset(ds.user_idx, ds.item_idx, ds.values, ds.times, users=ds.users, items=ds.items,
-                   genres=ds.genres, years=ds.years, people=ds.people, titles=ds.titles,
-                   name=name, duplicates_merged=ds.duplicates_merged)
+    return ds
 
 
 def _caller_stacklevel() -> int:
