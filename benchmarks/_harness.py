@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -198,6 +199,14 @@ def data_dir() -> Path | None:
         if cand.is_dir():
             return cand
     return None
+
+
+def dataset_path(name: str) -> Path:
+    """The folder (or file) of public dataset ``name``; exits with a clear message when missing."""
+    base = data_dir()
+    if base is None or not (base / name).exists():
+        sys.exit(f"{name} not found: set RECLITE_DATA to the folder holding the public datasets")
+    return base / name
 
 
 def fmt(value: Any, digits: int = 2) -> str:

@@ -34,6 +34,9 @@ from pathlib import Path
 
 from sklearn.model_selection import ParameterGrid
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import dataset_path  # noqa: E402
+
 K = 10
 METRICS = ["ndcg", "recall", "precision", "map"]
 
@@ -54,15 +57,6 @@ SEARCH: dict[str, tuple[str, dict, dict]] = {
                                          for n in ("pearson_baseline", "msd", "cosine") for k in (20, 40)]}),
     "Popularity": ("pop", {}, {}),
 }
-
-
-def data_dir() -> Path:
-    env = os.environ.get("RECLITE_DATA")
-    here = Path(__file__).resolve().parent.parent
-    for cand in ([Path(env)] if env else []) + [here.parent / "shared" / "data", here / "shared" / "data"]:
-        if (cand / "ml-100k").is_dir():
-            return cand
-    sys.exit("MovieLens 100K not found: set RECLITE_DATA to the folder holding ml-100k")
 
 
 def score(model, train, test) -> dict[str, float]:
@@ -103,7 +97,7 @@ def main() -> None:
     wanted = [m for m in SEARCH if any(m.lower().startswith(w.strip().lower()) for w in args.models.split(","))]
     print(f"# machine: {platform.machine()}, {os.cpu_count()} cores; reclite {reclite.__version__}, "
           f"implicit {implicit.__version__}, scikit-surprise {surprise.__version__}")
-    ds = reclite.read_movielens(data_dir() / "ml-100k")
+    ds = reclite.read_movielens(dataset_path("ml-100k"))
     train, test = reclite.split.random_holdout(ds, test_size=0.25, random_state=0)
     fit_part, valid = reclite.split.random_holdout(train, test_size=0.25, random_state=1)
     print(f"# ml-100k: {ds.n_users} users, {ds.n_items} items; train {len(train):,}, test {len(test):,}; "

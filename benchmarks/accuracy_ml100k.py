@@ -48,6 +48,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import dataset_path  # noqa: E402
+
 K = 10
 
 PUBLISHED = [  # name, precision@10, recall@10, ndcg@10, map
@@ -78,14 +81,7 @@ GRIDS: dict[str, dict[str, list]] = {
 
 
 def data_path(arg: str | None) -> Path:
-    if arg:
-        return Path(arg)
-    env = os.environ.get("RECLITE_DATA")
-    root = Path(__file__).resolve().parent.parent
-    for base in ([Path(env)] if env else []) + [root.parent / "shared" / "data", root / "shared" / "data"]:
-        if (base / "ml-100k").is_dir():
-            return base / "ml-100k"
-    sys.exit("ml-100k not found: pass --data PATH or set RECLITE_DATA")
+    return Path(arg) if arg else dataset_path("ml-100k")
 
 
 def make(name: str, params: dict, seed: int):

@@ -19,8 +19,7 @@ Data and split: ``reclite.split.random_holdout(ds, 0.2, random_state=0)`` of
 - (a) MovieLens 100K (``RECLITE_DATA`` or ``../shared/data``), ALS fitted by implicit
   (factors=64, iterations=5, random_state=0);
 - (b) the movie competition's shape, ``reclite.synthetic_dataset(31_360, 6_807,
-  5_150_000, random_state=0)`` (a seeded long-tailed random matrix when that generator
-  is missing; the output says which), ALS fitted as in (a);
+  5_150_000, random_state=0)``, ALS fitted as in (a);
 - (c) ``--scale full`` only: the ML-20M shape, ``synthetic_dataset(138_000, 27_000,
   20_000_000, random_state=0)``. An ALS fit at this size takes minutes on 2 cores and
   the evaluation cost does not depend on the factors' quality, so (c) uses seeded random
@@ -72,31 +71,10 @@ class Factors(Recommender):
 
 
 # ---------------------------------------------------------------------- data
-def fallback_dataset(n_users: int, n_items: int, n_interactions: int, seed: int = 0) -> reclite.Dataset:
-    """Seeded long-tailed random interactions (item weights ~ rank^-0.9, user activity lognormal)."""
-    rng = np.random.default_rng(seed)
-    item_w = 1.0 / np.arange(1, n_items + 1) ** 0.9
-    item_w /= item_w.sum()
-    user_w = rng.lognormal(0.0, 1.0, n_users)
-    user_w /= user_w.sum()
-    n_draw = int(n_interactions * 1.15)
-    u = rng.choice(n_users, size=n_draw, p=user_w).astype(np.int64)
-    i = rng.choice(n_items, size=n_draw, p=item_w).astype(np.int64)
-    key = np.unique(u * n_items + i)[:n_interactions]
-    return reclite.Dataset(key // n_items, key % n_items, time=rng.integers(0, 10**9, len(key)),
-                           users=reclite.IdMap(np.arange(1, n_users + 1), "user"),
-                           items=reclite.IdMap(np.arange(1, n_items + 1), "item"), name="fallback")
-
-
 def synthetic(n_users: int, n_items: int, n_interactions: int) -> tuple[reclite.Dataset, str]:
     start = time.perf_counter()
-    try:
-        ds = reclite.synthetic_dataset(n_users, n_items, n_interactions, random_state=0)
-        how = "reclite.synthetic_dataset(random_state=0)"
-    except (ImportError, AttributeError):
-        ds = fallback_dataset(n_users, n_items, n_interactions)
-        how = "FALLBACK long-tailed random matrix (reclite.synthetic_dataset missing)"
-    return ds, f"{how}, generated in {time.perf_counter() - start:.1f} s"
+    ds = reclite.synthetic_dataset(n_users, n_items, n_interactions, random_state=0)
+    return ds, f"reclite.synthetic_dataset(random_state=0), generated in {time.perf_counter() - start:.1f} s"
 
 
 def ml100k() -> tuple[reclite.Dataset, str] | None:

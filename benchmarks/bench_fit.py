@@ -62,20 +62,10 @@ class Row:
 
 
 def synthetic(shape=SHAPE, seed: int = 0):
-    """The movie-competition-shaped Dataset, or a long-tailed random stand-in."""
+    """The movie-competition-shaped Dataset."""
     import reclite
 
-    try:
-        return reclite.synthetic_dataset(*shape, random_state=seed), "synthetic_dataset"
-    except (AttributeError, ModuleNotFoundError):
-        n_users, n_items, nnz = shape
-        rng = np.random.default_rng(seed)
-        users = rng.zipf(1.3, nnz * 2) % n_users
-        items = np.minimum(rng.pareto(1.2, nnz * 2) * 50, n_items - 1).astype(np.int64)
-        key = np.unique(users.astype(np.int64) * n_items + items)[:nnz]
-        ds = reclite.Dataset(key // n_items, key % n_items, users=reclite.IdMap(np.arange(n_users), "user"),
-                             items=reclite.IdMap(np.arange(n_items)), name="random long-tailed")
-        return ds, "random long-tailed matrix"
+    return reclite.synthetic_dataset(*shape, random_state=seed), "synthetic_dataset"
 
 
 def numpy_ease(C: sp.csr_matrix, l2: float) -> np.ndarray:

@@ -17,8 +17,7 @@ machine hits both alike. Target: overhead under 5%.
 
 Data: MovieLens 100K (``RECLITE_DATA`` or ``../shared/data``) and synthetic data of the
 movie competition's shape, ``reclite.synthetic_dataset(31_360, 6_807, 5_150_000,
-random_state=0)`` (fallback when that generator is missing: a seeded long-tailed random
-matrix of the same shape).
+random_state=0)``.
 
 Run from the repository root::
 
@@ -40,46 +39,20 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-
-def data_dir() -> Path | None:
-    env = os.environ.get("RECLITE_DATA")
-    here = Path(__file__).resolve().parent.parent
-    for cand in ([Path(env)] if env else []) + [here.parent / "shared" / "data", here / "shared" / "data"]:
-        if cand.is_dir():
-            return cand
-    return None
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import dataset_path  # noqa: E402
 
 
 def load_ml100k():
     import reclite
 
-    base = data_dir()
-    if base is None or not (base / "ml-100k").is_dir():
-        sys.exit("MovieLens 100K not found: set RECLITE_DATA to the folder holding ml-100k")
-    return reclite.read_movielens(base / "ml-100k")
+    return reclite.read_movielens(dataset_path("ml-100k"))
 
 
 def load_synthetic():
     import reclite
 
-    shape = (31_360, 6_807, 5_150_000)
-    try:
-        return reclite.synthetic_dataset(*shape, random_state=0), "reclite.synthetic_dataset"
-    except (AttributeError, ImportError):
-        pass
-    rng = np.random.default_rng(0)  # fallback: long-tailed users and items
-    n_users, n_items, nnz = shape
-    u = rng.choice(n_users, size=int(nnz * 1.1), p=_zipf(n_users, 0.8, rng))
-    i = rng.choice(n_items, size=len(u), p=_zipf(n_items, 1.0, rng))
-    keys = np.unique(u.astype(np.int64) * n_items + i)[:nnz]
-    X = sp.csr_matrix((np.ones(len(keys), np.float32), (keys // n_items, keys % n_items)), shape=(n_users, n_items))
-    return reclite.models.base.as_dataset(X), "seeded long-tailed random matrix"
-
-
-def _zipf(n: int, s: float, rng: np.random.Generator) -> np.ndarray:
-    w = 1.0 / np.arange(1, n + 1) ** s
-    w = w[rng.permutation(n)]
-    return w / w.sum()
+    return reclite.synthetic_dataset(31_360, 6_807, 5_150_000, random_state=0), "reclite.synthetic_dataset"
 
 
 MODELS = {
