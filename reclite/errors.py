@@ -1,8 +1,10 @@
 """Every error and warning class reclite raises, in one place.
 
-The CLI's error boundary catches :class:`RecliteError` (plus sklearn's
-``NotFittedError`` and ``FileNotFoundError``) and prints ``Error: <message>``;
-anything else is a bug and keeps its traceback.
+The CLI's top level turns every exception into one ``Error: <message>`` line on
+stderr (exit code 1; usage errors 2); ``--debug`` or ``RECLITE_DEBUG=1`` shows the
+traceback. Classes here let callers decide by type whose fault an error is:
+:class:`ParameterError` and :class:`DataError` are the caller's, anything that is not
+a :class:`RecliteError` is reclite's own bug.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from sklearn.exceptions import NotFittedError
 __all__ = [
     "RecliteError",
     "DataError",
+    "ParameterError",
+    "ParameterTypeError",
     "ConfidenceSpecError",
     "UnknownIdError",
     "ModelFileError",
@@ -29,7 +33,20 @@ class DataError(RecliteError, ValueError):
     """Input data is malformed: the message names file, column, row and value."""
 
 
-class ConfidenceSpecError(RecliteError, ValueError):
+class ParameterError(RecliteError, ValueError):
+    """A parameter (of a model, split, confidence expression, evaluation...) has a bad value.
+
+    Every parameter check in the library raises this class (or a subclass), so callers
+    such as the CLI tell "the user's value is wrong" apart from a bug by class, never
+    by reading the message. The message names the parameter and what was expected.
+    """
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter has the wrong type (e.g. ``k=2.5``); also a :class:`TypeError`."""
+
+
+class ConfidenceSpecError(ParameterError):
     """A confidence expression cannot be parsed or evaluated."""
 
 
