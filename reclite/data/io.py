@@ -64,7 +64,7 @@ from ..errors import DataError
 from .dataset import Dataset, MultiHot
 from .idmap import IdMap, _as_id_array
 
-__all__ = ["read_csv", "read_movielens", "read_movie_competition", "read_dataset"]
+__all__ = ["read_csv", "read_movielens", "read_movie_competition", "read_dataset", "read_text_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,20 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "latin-1"
+
+
+def read_text_lines(path: PathLike, what: str = "file") -> list[str]:
+    """The non-blank lines of a small text file (an id list, say), stripped.
+
+    Decoded by the same rules as every data file (compression by suffix, encodings as
+    in :func:`_decode`); a missing file raises FileNotFoundError naming it, a file that
+    cannot be read or decoded one DataError naming it.
+    """
+    p = _check_file(path, what)
+    with _opener(p) as fh:
+        data = fh.read()
+    text, _ = _decode(data, None)
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _nonblank_lines(text: str) -> list[tuple[int, str]]:
