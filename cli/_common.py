@@ -63,7 +63,12 @@ def load_data(path: Path | None, quiet: bool = False):
 
 
 def write_text_output(text: str, out: Path | None) -> None:
-    """Data to stdout, or atomically to ``out``."""
+    """Data to stdout, or atomically to ``out`` (see ``reclite._fs.atomic_write``).
+
+    ``out`` is replaced whole or not at all, keeps its mode (a new file gets the umask's),
+    and a folder at ``out`` is an OutputError; no temporary file outlives an error,
+    SIGTERM or Ctrl-C.
+    """
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -130,9 +130,12 @@ def fit(
 
         reclite fit ease --data ml-100k -p l2=200 --out ease-model
     """
+    from reclite.persist import check_model_target
+
     params = parse_params(param)
     conf_params = parse_confidence_params(confidence_param)
     estimator = build_model(model, confidence, alpha, params, conf_params, quiet)
+    check_model_target(out)  # refuse a non-model --out before the fit, not after
     ds = load_data(data, quiet=quiet)
     start = time.perf_counter()
     fit_or_explain(estimator, ds, model)

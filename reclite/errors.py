@@ -19,6 +19,7 @@ __all__ = [
     "ConfidenceSpecError",
     "UnknownIdError",
     "ModelFileError",
+    "OutputError",
     "DeviceError",
     "DataWarning",
     "NotFittedError",
@@ -68,6 +69,16 @@ class UnknownIdError(RecliteError, KeyError):
 
 class ModelFileError(RecliteError, ValueError):
     """A model directory is missing, corrupt, or from a newer format."""
+
+
+class OutputError(RecliteError, OSError):
+    """An output cannot be written as asked; nothing was changed.
+
+    Raised before anything is written when the path is an existing file or folder that
+    reclite must not replace (a folder that is not a reclite model directory, a folder
+    where a file was asked for), and when the operating system refuses the write. The
+    message names the user's path, never a temporary one. Also an :class:`OSError`.
+    """
 
 
 class DeviceError(RecliteError, RuntimeError):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._fs import atomic_dir
+from ._fs import atomic_dir, check_dir_target
 from .data.dataset import MultiHot
 from .data.idmap import IdMap
 from .errors import ModelFileError
@@ -88,8 +88,40 @@ def _encode(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return attrs, arrays
 
 
+MODEL_DIRECTORY = "a reclite model directory"
+
+
+def is_model_directory(path: Any) -> bool:
+    """True when ``path`` is a folder whose ``params.json`` says it is a reclite model.
+
+    That is: the file parses as a JSON object holding ``"format_version"`` and
+    ``"class"``. Only such a folder is ever replaced by :func:`save_model`.
+    """
+    pfile = Path(path) / "params.json"
+    try:
+        meta = json.loads(pfile.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "format_version" in meta and "class" in meta
+
+
+def check_model_target(directory: Any) -> None:
+    """Raise :class:`~reclite.errors.OutputError` now if :func:`save_model` would refuse ``directory``.
+
+    For callers that want to fail before a long fit rather than after it. Nothing is
+    created or changed.
+    """
+    check_dir_target(directory, may_replace=is_model_directory, what=MODEL_DIRECTORY)
+
+
 def save_model(model: Any, directory: Any) -> Path:
-    """Write ``model`` to ``directory`` (replaced atomically); returns the path."""
+    """Write ``model`` to ``directory`` (replaced atomically); returns the path.
+
+    An existing ``directory`` is replaced only when it is a reclite model directory
+    (see :func:`is_model_directory`); an existing file or any other folder raises
+    :class:`~reclite.errors.OutputError` and nothing is changed. If writing fails the
+    previous model stays whole.
+    """
     from sklearn.utils.validation import check_is_fitted
 
     from .models.registry import class_name_known
@@ -105,8 +137,9 @@ def save_model(model: Any, directory: Any) -> Path:
         raise ModelFileError(f"{cls_name}: parameters are not JSON-serialisable: {params!r}")
     attrs, arrays = _encode(model)
     directory = Path(directory)
-    with atomic_dir(directory) as tmp:
-        np.savez(tmp / "arrays.npz", **arrays)
+    with atomic_dir(directory, may_replace=is_model_directory, what=MODEL_DIRECTORY) as tmp:
+        members: dict[str, Any] = arrays  # typed loosely: numpy's stub reserves the keyword allow_pickle
+        np.savez(tmp / "arrays.npz", **members)
         meta = {"format_version": FORMAT_VERSION, "class": cls_name, "params": params, "attributes": attrs}
         (tmp / "params.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         (tmp / "versions.json").write_text(json.dumps(_versions(), indent=2) + "\n", encoding="utf-8")
