@@ -175,7 +175,7 @@ def test_recommend_users_as_list_and_file(model_dir, tmp_path):
     listed = invoke("recommend", "--model", model_dir, "-k", "3", "--users", "b,d")
     ufile = tmp_path / "users.txt"
     ufile.write_text("b\n\nd\n")
-    from_file = invoke("recommend", "--model", model_dir, "-k", "3", "--users", ufile)
+    from_file = invoke("recommend", "--model", model_dir, "-k", "3", "--users-file", ufile)
     assert listed.exit_code == 0 and from_file.exit_code == 0
     assert listed.stdout == from_file.stdout
     assert read_csv(listed.stdout)["user"].unique().tolist() == ["b", "d"]
