@@ -87,7 +87,7 @@ def make_split(ds: Any, how: SplitName, *, test_size: float, n_last: int, n_rand
                min_train: int | None, seed: int) -> tuple[Any, Any, str]:
     """(train, test, description) for the chosen split."""
     from reclite import split
-    from reclite.errors import RecliteError
+    from reclite.errors import ParameterError
 
     kw = {} if min_train is None else {"min_train": min_train}
     try:
@@ -103,10 +103,9 @@ def make_split(ds: Any, how: SplitName, *, test_size: float, n_last: int, n_rand
         else:
             train, test = split.temporal(ds, parse_at(at), **kw)
             text = f"temporal at={at}"
-    except RecliteError:
+    except ParameterError as exc:  # the split's parameters (the command line's options)
+        exc.args = (f"--split {how.value}: {exc}",)
         raise
-    except ValueError as exc:
-        raise RecliteError(f"--split {how.value}: {exc}") from None
     if min_train is not None:
         text += f" min_train={min_train}"
     return train, test, text
@@ -175,8 +174,8 @@ def as_json(summary: Any, meta: dict[str, Any]) -> str:
     rows = []
     flat: dict[str, float | None] = {}
     for rec in summary.to_dict(orient="records"):
-        row = {key: (None if isinstance(v, float) and v != v else v) for key, v in rec.items()}
-        row["k"], row["n_users"] = int(row["k"]), int(row["n_users"])
+        row: dict[str, Any] = {key: (None if isinstance(v, float) and v != v else v) for key, v in rec.items()}
+        row["k"], row["n_users"] = int(rec["k"]), int(rec["n_users"])
         rows.append(row)
         for key, v in row.items():
             if key not in ("k", "n_users"):
@@ -216,7 +215,7 @@ def evaluate(
     import reclite
     from reclite.errors import RecliteError
 
-    from .fit import fit_or_explain, parse_confidence_params, parse_params
+    from .fit import fit_model, parse_confidence_params, parse_params
 
     ks = parse_ks(k)
     from reclite._typing import parse_memory
@@ -250,7 +249,7 @@ def evaluate(
         result = reclite.evaluate_recommendations(recs, test, ks, names, train=train, per_user=per_user is not None)
         fit_seconds = None
     else:
-        fit_or_explain(model, train, target)
+        fit_model(model, train, target)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,

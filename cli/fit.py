@@ -97,18 +97,26 @@ def build_model(name: str, confidence: str | None, alpha: float | None, params: 
     return registry.create(name, **kwargs)
 
 
-def fit_or_explain(model: Any, ds: Any, name: str) -> None:
-    """Fit; a ValueError/TypeError naming one of the model's parameters is a bad --param value."""
-    from reclite.errors import RecliteError
+PARAM_HINT = "(check the --param values; `reclite models` lists them)"
+
+
+def fit_model(model: Any, ds: Any, name: str) -> None:
+    """Fit ``model``; a :class:`~reclite.errors.ParameterError` gets the model's name and a hint.
+
+    Decided by class: the library raises ParameterError for every bad parameter value,
+    so such an error is the user's --param value (a ConfidenceSpecError already names
+    the --confidence expression and is left as it is). Anything else propagates
+    unchanged to the CLI's error boundary.
+    """
+    from reclite.errors import ConfidenceSpecError, ParameterError
 
     try:
         model.fit(ds)
-    except RecliteError:
+    except ConfidenceSpecError:
         raise
-    except (ValueError, TypeError) as exc:
-        names = model.get_params(deep=False)
-        if any(p in str(exc) for p in names):
-            raise RecliteError(f"{name}: {exc} (check the --param values; `reclite models` lists them)") from exc
+    except ParameterError as exc:
+        # same exception (class, traceback, cause) with the model named: `Error: als: factors ...`
+        exc.args = (f"{name}: {exc} {PARAM_HINT}",)
         raise
 
 
@@ -138,7 +146,7 @@ def fit(
     check_model_target(out)  # refuse a non-model --out before the fit, not after
     ds = load_data(data, quiet=quiet)
     start = time.perf_counter()
-    fit_or_explain(estimator, ds, model)
+    fit_model(estimator, ds, model)
     seconds = time.perf_counter() - start
     estimator.save(out)
     if not quiet:

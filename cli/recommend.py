@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, error_boundary, write_text_output
+from ._common import err, error_boundary, usage_error, write_text_output
 from ._options import KOpt, OutOpt, QuietOpt
 
 
@@ -19,31 +19,59 @@ class OnUnknown(StrEnum):
 
 ModelDirOpt = Annotated[Path, typer.Option("--model", "-m", help="Model directory written by `reclite fit`.")]
 UsersOpt = Annotated[str | None, typer.Option(
-    "--users", "-u", help="Users to recommend for: a file with one id per line, or comma-separated ids "
-                          "(default: every user the model knows).", show_default=False)]
+    "--users", "-u", help="Users to recommend for, as comma-separated ids, e.g. --users 1,2,3 (always ids, "
+                          "even when a file has that name; for a file use --users-file). An id given "
+                          "twice is recommended for once. Default: every user the model knows.",
+    show_default=False)]
+UsersFileOpt = Annotated[Path | None, typer.Option(
+    "--users-file", "-U", help="Users to recommend for, from a file with one id per line (read like data "
+                               "files: compressed, UTF-8 or Latin-1...); blank lines are skipped, and so is "
+                               "a first line that is a column name (user, user_id, userId...). An id given "
+                               "twice is recommended for once. Cannot be combined with --users.",
+    show_default=False)]
 OnUnknownOpt = Annotated[OnUnknown, typer.Option(
     "--on-unknown", help="Users the model never saw: stop with an error naming them, or give them "
                          "the most popular items.")]
 ExcludeDataOpt = Annotated[Path | None, typer.Option(
     "--data", "-d", help="Also never recommend the users' interactions in this data (matched by raw "
-                         "ids); without --users, recommend for its users.", show_default=False)]
+                         "ids); without --users/--users-file, recommend for its users.", show_default=False)]
 
 
-def read_users(users: str) -> list[str]:
-    """Ids from a file (one per line) when ``users`` names one, else from a comma-separated list."""
-    from reclite.errors import RecliteError
+def read_users(users: str | None = None, users_file: Path | None = None) -> list[str] | None:
+    """The user ids of ``--users`` (comma-separated) or ``--users-file`` (one per line), or None.
 
-    path = Path(users)
-    if path.is_file():
-        ids = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-        source = str(path)
-    else:
+    Ids keep their first-occurrence order and each appears once. In a users file, blank
+    lines are skipped and a first line that names a user column (the names
+    ``read_dataset`` recognises: user, user_id, userId, uid...) is a header. Giving both
+    options is a usage error.
+    """
+    from reclite.errors import DataError, ParameterError
+
+    if users is not None and users_file is not None:
+        raise usage_error("--users and --users-file cannot be combined: give the users either as ids "
+                          "(--users) or in a file (--users-file)")
+    if users is not None:
         ids = [u.strip() for u in users.split(",")]
-        source = "--users"
-    ids = [u for u in ids if u]
-    if not ids:
-        raise RecliteError(f"{source}: no user ids given")
-    return ids
+        ids = [u for u in ids if u]
+        if not ids:
+            raise ParameterError(f"--users {users!r}: no user ids given; expected comma-separated ids, "
+                                 "e.g. --users 1,2,3")
+    elif users_file is not None:
+        from reclite.data.io import USER_COLUMNS, _norm, read_text_lines
+
+        if users_file.is_dir():
+            raise DataError(f"--users-file {users_file}: is a folder; expected a file with one user id per line")
+        try:
+            ids = read_text_lines(users_file, what="users file (one user id per line)")
+        except FileNotFoundError:
+            raise DataError(f"--users-file {users_file}: no such file") from None
+        if ids and _norm(ids[0].strip("\"'")) in USER_COLUMNS:  # as read_dataset finds columns
+            ids = ids[1:]
+        if not ids:
+            raise DataError(f"--users-file {users_file}: no user ids in the file; expected one id per line")
+    else:
+        return None
+    return list(dict.fromkeys(ids))  # each id once, first occurrence first
 
 
 def to_csv(recs) -> str:
@@ -54,6 +82,7 @@ def recommend(
     model: ModelDirOpt = Path("reclite-model"),
     k: KOpt = 10,
     users: UsersOpt = None,
+    users_file: UsersFileOpt = None,
     out: OutOpt = None,
     on_unknown: OnUnknownOpt = OnUnknown.raise_,
     data: ExcludeDataOpt = None,
@@ -66,17 +95,20 @@ def recommend(
     Example:
 
         reclite recommend --model ease-model -k 10 --users 1,2,3 --out recs.csv
+
+        reclite recommend --model ease-model --users-file new-users.txt --on-unknown popular
     """
     import numpy as np
 
     import reclite
 
+    wanted = read_users(users, users_file)  # before the model: option errors come first
     fitted = reclite.load_model(model)
     exclude = None
     if data is not None:
         exclude = reclite.read_dataset(data)
-    if users is not None:
-        ids = np.asarray(read_users(users))
+    if wanted is not None:
+        ids = np.asarray(wanted)
     elif exclude is not None:
         ids = exclude.users.to_raw(np.unique(exclude.user_idx))
     else:
