@@ -219,8 +219,8 @@ CASES += [
            1, ["Error: surprise_svd: ", "n_factors", "(check the --param values"], message_fixed_on="h-params"),
     *_case("fit-out-existing-file", ["fit", "pop", "-d", "ratings.csv", "-q", "--out", "afile"], 1, ["afile"]),
     *_case("fit-out-foreign-folder", ["fit", "pop", "-d", "ratings.csv", "-q", "--out", "thesis"], 1,
-           ["thesis"], fixed_on="h-outputs"),
-    *_case("fit-out-cwd", ["fit", "pop", "-d", "ratings.csv", "-q", "--out", "."], 1, [], fixed_on="h-outputs"),
+           ["thesis"]),
+    *_case("fit-out-cwd", ["fit", "pop", "-d", "ratings.csv", "-q", "--out", "."], 1, []),
     *_case("fit-unknown-option", ["fit", "pop", "--bogus"], 2),
     *_case("fit-missing-model-argument", ["fit"], 2),
     # recommend
@@ -312,7 +312,6 @@ def test_utf16_users_file_is_read(ws):
     assert read_csv(result.stdout)["user"].tolist() == ["a", "b"]
 
 
-@pytest.mark.xfail(reason="fixed on branch h-outputs (an existing file keeps its mode)", strict=False)
 def test_out_file_keeps_its_mode(ws):
     out = ws / "recs.csv"
     out.write_text("old\n")
