@@ -17,7 +17,7 @@ exclusion, top-K, raw-id mapping, unknown users, save and load live here.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray, parse_memo
 from ..data.dataset import Dataset
 from ..data.idmap import IdMap
 from ..errors import DataError, DataWarning, RecliteError
+from ._fitted import FittedDecl, array, csr, idmap, json_value
 
 __all__ = ["Recommender", "load_model", "batch_size", "DEFAULT_MAX_MEMORY"]
 
@@ -79,6 +80,17 @@ class Recommender(BaseEstimator):
     item_popularity_ : ndarray of shape (n_items_,), int64
         Distinct training users per item (the fallback for unknown users).
     """
+
+    #: the fitted attributes every model has (kind, dtype, shape; see ``models/_fitted.py``);
+    #: each subclass declares its own the same way, and model files are checked against them
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "n_users_": json_value("int", minimum=0),
+        "n_items_": json_value("int", minimum=0),
+        "users_": idmap("n_users_"),
+        "items_": idmap("n_items_"),
+        "item_popularity_": array("int64", "n_items_"),
+        "seen_": csr("float32", "n_users_", "n_items_"),
+    }
 
     #: can score a user from a history alone (user_idx == -1 in ``_score``)
     supports_history: bool = True

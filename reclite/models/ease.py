@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Real
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,6 +13,7 @@ from sklearn.utils import check_scalar
 from .._typing import parse_memory
 from ..data.dataset import Dataset
 from ..errors import RecliteError
+from ._fitted import FittedDecl, array
 from ._sparse import gram_upper, mirror_upper, sparse_dot_dense
 from .base import Recommender
 
@@ -86,6 +87,11 @@ class EASE(Recommender):
     >>> model = reclite.EASE(l2=200.0).fit(reclite.demo_dataset())
     >>> recs = model.recommend(k=5)
     """
+
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "weights_": (array("float64", "n_items_", "n_items_", when={"dtype": "float64"}),
+                     array("float32", "n_items_", "n_items_", when={"dtype": "float32"})),
+    }
 
     supports_similar_items = True
 

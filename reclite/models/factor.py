@@ -33,7 +33,7 @@ import functools
 import logging
 import warnings
 from numbers import Integral, Real
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +42,7 @@ from sklearn.utils import check_scalar
 from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray, int_seed
 from ..data.dataset import Dataset
 from ..errors import DeviceError
+from ._fitted import FittedDecl, array, json_value
 from .base import Recommender
 
 __all__ = ["ALS", "BPR", "LMF", "gpu_available", "gpu_unavailable_reason", "implicit_seed"]
@@ -130,6 +131,8 @@ def _to_numpy(factors: Any) -> np.ndarray:
 # ---------------------------------------------------------------------- base
 class _ImplicitModel(Recommender):
     """Shared fit/score/similar logic of the three implicit wrappers."""
+
+    _fitted_attributes: ClassVar[FittedDecl] = {"device_": json_value("str", choices=("cpu", "gpu"))}
 
     supports_similar_items = True
     _name = "model"
@@ -267,6 +270,11 @@ class ALS(_ImplicitModel):
     ['user', 'item', 'score', 'rank']
     """
 
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "user_factors_": array("float32", "n_users_", "factors"),
+        "item_factors_": array("float32", "n_items_", "factors"),
+    }
+
     _name = "ALS"
 
     def __init__(self, *, factors: int = 64, regularization: float = 20.0, iterations: int = 15,
@@ -386,6 +394,11 @@ class BPR(_ImplicitModel):
     history's rank first.
     """
 
+    _fitted_attributes: ClassVar[FittedDecl] = {  # implicit adds the item-bias column
+        "user_factors_": array("float32", "n_users_", "factors+1"),
+        "item_factors_": array("float32", "n_items_", "factors+1"),
+    }
+
     _name = "BPR"
 
     def __init__(self, *, factors: int = 64, learning_rate: float = 0.01, regularization: float = 0.001,
@@ -494,6 +507,12 @@ class LMF(_ImplicitModel):
     history items' latent factors scaled to the median training-user norm, the
     item-bias switch is 1 and the user bias 0.
     """
+
+    _fitted_attributes: ClassVar[FittedDecl] = {  # implicit adds the two bias columns
+        "user_factors_": array("float32", "n_users_", "factors+2"),
+        "item_factors_": array("float32", "n_items_", "factors+2"),
+        "device_": json_value("str", choices=("cpu",)),
+    }
 
     _name = "LMF"
     _has_gpu = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,6 +11,7 @@ from sklearn.utils import check_scalar
 
 from .._typing import VALUE_DTYPE
 from ..data.dataset import Dataset
+from ._fitted import FittedDecl, array, csr, json_value
 from ._sparse import WEIGHTINGS, l2_norms, pruned_product, row_weights, sparse_dot_dense, weighting_stats
 from .base import Recommender
 
@@ -124,6 +125,8 @@ class ItemKNN(_KNN):
     >>> recs = model.recommend(k=5)
     """
 
+    _fitted_attributes: ClassVar[FittedDecl] = {"similarity_": csr("float32", "n_items_", "n_items_")}
+
     supports_similar_items = True
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
@@ -186,6 +189,14 @@ class UserKNN(_KNN):
     >>> model = reclite.UserKNN(k_neighbors=50).fit(reclite.demo_dataset())
     >>> recs = model.recommend(k=5)
     """
+
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "user_norms_": array("float64", "n_users_"),
+        "user_vectors_": csr("float32", "n_users_", "n_items_"),
+        "idf_": (array("float64", "n_items_", when={"weighting": ("tfidf", "bm25")}),
+                 json_value("null", when={"weighting": None})),
+        "avg_length_": json_value("float"),
+    }
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         _check_knn_params(self)

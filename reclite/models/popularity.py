@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._typing import VALUE_DTYPE
 from ..data.dataset import Dataset
+from ._fitted import FittedDecl, array
 from .base import Recommender
 
 __all__ = ["Popularity"]
@@ -41,6 +42,8 @@ class Popularity(Recommender):
     >>> model.recommend(k=3).shape[1]
     4
     """
+
+    _fitted_attributes: ClassVar[FittedDecl] = {"scores_": array("float32", "n_items_")}
 
     def __init__(self, *, by: Literal["users", "confidence"] = "users", confidence: str = "binary",
                  alpha: float = 1.0, confidence_params: dict | None = None) -> None:

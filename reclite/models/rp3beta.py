@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_scalar
 
 from ..data.dataset import Dataset
+from ._fitted import FittedDecl, csr
 from ._sparse import pruned_product, sparse_dot_dense
 from .base import Recommender
 
@@ -82,6 +84,8 @@ class RP3beta(Recommender):
     >>> model = reclite.RP3beta(beta=0.3).fit(reclite.demo_dataset())
     >>> recs = model.recommend(k=5)
     """
+
+    _fitted_attributes: ClassVar[FittedDecl] = {"similarity_": csr("float32", "n_items_", "n_items_")}
 
     supports_similar_items = True
 

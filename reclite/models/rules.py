@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,6 +12,7 @@ from sklearn.utils import check_scalar
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 from ..data.dataset import Dataset
 from ..errors import DataError
+from ._fitted import FittedDecl, array, csr
 from ._sparse import interleave_order
 from .base import Recommender
 
@@ -76,6 +78,12 @@ class GenreTopN(Recommender):
     >>> model = reclite.GenreTopN(n_genres=3).fit(reclite.demo_dataset())
     >>> recs = model.recommend(k=5)
     """
+
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "item_genres_": csr("float32", "n_items_", "n_labels"),
+        "genre_names_": array("str", "n_labels"),
+        "pop_order_": array("int32", "n_items_", index_of="n_items_"),
+    }
 
     def __init__(self, *, n_genres: int = 3, confidence: str = "binary", alpha: float = 1.0,
                  confidence_params: dict | None = None) -> None:

@@ -11,7 +11,7 @@ or kept: a saved model is arrays and JSON, and loading does not need surprise.
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from .._typing import INDEX_DTYPE, IntArray, int_seed
 from ..data.dataset import Dataset
 from ..errors import DataError, RecliteError
+from ._fitted import FittedDecl, array, csr, json_value
 from .base import Recommender
 
 __all__ = ["SurpriseRecommender", "FACTOR_ALGORITHMS", "KNN_ALGORITHMS", "DEFAULT_PARAMS"]
@@ -143,6 +144,35 @@ class SurpriseRecommender(Recommender):
     >>> model.recommend(k=3).columns.tolist()
     ['user', 'item', 'score', 'rank']
     """
+
+    # which attributes exist follows from ``algorithm`` (factor or KNN model) and, for KNN,
+    # from ``user_based_`` (the side the neighbours are on)
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "user_known_": array("bool", "n_users_"),
+        "item_known_": array("bool", "n_items_"),
+        "global_mean_": json_value("float"),
+        "kind_": (json_value("str", choices=("factor",), when={"algorithm": FACTOR_ALGORITHMS}),
+                  json_value("str", choices=("knn",), when={"algorithm": KNN_ALGORITHMS})),
+        "user_bias_": array("float64", "n_users_"),
+        "item_bias_": array("float64", "n_items_"),
+        # factor models
+        "biased_": json_value("bool", when={"kind_": "factor"}),
+        "user_factors_": array("float64", "n_users_", "n_factors", when={"kind_": "factor"}),
+        "item_factors_": array("float64", "n_items_", "n_factors", when={"kind_": "factor"}),
+        "implicit_factors_": array("float64", "n_items_", "n_factors", when={"algorithm": "SVDpp"}),
+        # KNN models
+        "user_based_": json_value("bool", when={"kind_": "knn"}),
+        "k_": json_value("int", minimum=0, when={"kind_": "knn"}),
+        "min_k_": json_value("int", minimum=0, when={"kind_": "knn"}),
+        "x_mean_": (array("float64", "n_users_", when={"user_based_": True}),
+                    array("float64", "n_items_", when={"user_based_": False})),
+        "x_scale_": (array("float64", "n_users_", when={"user_based_": True}),
+                     array("float64", "n_items_", when={"user_based_": False})),
+        "residuals_": csr("float64", "n_users_", "n_items_", when={"kind_": "knn"}),
+        "cand_idx_": array("int32", "n_candidates", index_of="n_items_", when={"kind_": "knn"}),
+        "sim_": (array("float64", "n_users_", "n_users_", when={"user_based_": True}),
+                 array("float64", "n_candidates", "n_items_", when={"user_based_": False})),
+    }
 
     def __init__(self, *, algorithm: str = "SVD", params: dict | None = None, confidence: str = "binary",
                  alpha: float = 1.0, confidence_params: dict | None = None,
