@@ -190,10 +190,10 @@ _BAD_MODELS = {
     "missing": ("nomodel", ["nomodel"], None),
     "a-file": ("afile", ["afile"], None),
     "not-a-model-dir": ("thesis", ["thesis", "not a reclite model"], None),
-    "extra-param": ("model_extra_param", ["params.json", "bogus"], "h-modelfiles"),
-    "short-array": ("model_short_array", ["item_popularity_"], "h-modelfiles"),  # today: no error at all
-    "short-csr": ("model_short_csr", ["similarity_"], "h-modelfiles"),
-    "impossible-csr-shape": ("model_bad_shape", ["similarity_"], "h-modelfiles"),
+    "extra-param": ("model_extra_param", ["params.json", "bogus"], None),
+    "short-array": ("model_short_array", ["item_popularity_"], None),  # today: no error at all
+    "short-csr": ("model_short_csr", ["similarity_"], None),
+    "impossible-csr-shape": ("model_bad_shape", ["similarity_"], None),
 }
 for _cmd, _build in _MODEL_COMMANDS.items():
     for _bad, (_dir, _contains, _branch) in _BAD_MODELS.items():
