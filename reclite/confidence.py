@@ -383,7 +383,7 @@ class _Parser:
             if m is None:
                 raise self.error(pos, f"unexpected character {spec[pos]!r} (components combine with "
                                       "'+' and '*' only)")
-            kind = m.lastgroup
+            kind = m.lastgroup or ""  # every alternative of _TOKEN is a named group
             if kind != "space":
                 tokens.append((kind if kind != "op" else m.group(), m.group(), pos))
             pos = m.end()
