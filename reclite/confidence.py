@@ -75,6 +75,19 @@ expressions.
 
 A plain users x items sparse matrix carries no side information: only ``binary``,
 ``value``, ``log``, ``pop``, ``bm25`` and ``tfidf`` work on it.
+
+Training statistics and other users' rows
+-----------------------------------------
+:func:`build_confidence` is two steps: :func:`confidence_statistics` learns from
+the whole training data what the components need from it (item popularity, item
+genres and years, item value sums for BM25, and the largest raw weight of
+``value``, ``log``, ``bm25`` and ``tfidf``), and :func:`apply_confidence` weighs
+users' rows with those statistics. A model keeps the statistics, so the history of
+a user it never saw is weighed exactly as the training rows were: a training user's
+history gets their training row back. Everything per user (genre shares, recency
+ranks, idf) comes from the row itself; ``time`` needs the rows' timestamps and the
+value-based components their values. A row can exceed a training maximum (a larger
+play count, a shorter history); its scaled weight is capped at 1.
 """
 
 from __future__ import annotations
@@ -91,13 +104,18 @@ import scipy.sparse as sp
 
 from ._typing import VALUE_DTYPE, Float64Array
 from .data.dataset import Dataset, user_time_order
-from .errors import ConfidenceSpecError, DataError
+from .errors import ConfidenceSpecError, DataError, ParameterError
 
 __all__ = [
     "COMPONENTS",
     "ConfidenceExpression",
+    "ConfidenceStatistics",
+    "apply_confidence",
     "build_confidence",
+    "confidence_statistics",
     "confidence_values",
+    "confidence_weights",
+    "fit_confidence",
     "describe_components",
     "parse_confidence",
     "parse_param_assignments",
@@ -365,7 +383,7 @@ class _Parser:
             if m is None:
                 raise self.error(pos, f"unexpected character {spec[pos]!r} (components combine with "
                                       "'+' and '*' only)")
-            kind = m.lastgroup
+            kind = m.lastgroup or ""  # every alternative of _TOKEN is a named group
             if kind != "space":
                 tokens.append((kind if kind != "op" else m.group(), m.group(), pos))
             pos = m.end()
@@ -463,77 +481,184 @@ def parse_confidence(spec: str | ConfidenceExpression) -> ConfidenceExpression:
     return ConfidenceExpression(spec, tree, tuple(parser.names))
 
 
+# ---------------------------------------------------------------------- training statistics
+
+
+@dataclass(frozen=True, eq=False)
+class ConfidenceStatistics:
+    """What the confidence components take from the whole training data.
+
+    :func:`confidence_statistics` learns them once from the training Dataset;
+    :func:`apply_confidence` then weighs any users' rows with them: the training
+    users' own rows (which is :func:`build_confidence`) or the history of a user the
+    model never saw (``Recommender.recommend_from_history``), so both get the same
+    weights for the same interactions.
+
+    What each component takes from the training data, and what from the rows it
+    weighs (everything not listed here comes from the rows alone):
+
+    ========== ============================================= ==============================
+    component  training statistics                           from the rows being weighed
+    ========== ============================================= ==============================
+    value      largest value (``maxima["value"]``)           the values
+    log        largest ``log(1 + v)`` (``maxima["log"]``)    the values
+    pop        distinct users per item (``item_users``)      the items
+    genre      item genres (``genres``)                      the user's items (shares)
+    era        item release years (``years``)                the items
+    time       nothing                                       the timestamps (recency ranks)
+    bm25       item value sums (``item_sums``), the          the values and the user's
+               largest raw weight (``maxima["bm25"]``)       number of items (idf)
+    tfidf      the largest raw weight (``maxima["tfidf"]``)  the values, number of items
+    ========== ============================================= ==============================
+
+    Rows other than the training rows can exceed a training maximum (a larger play
+    count, a shorter history with a larger idf); their scaled weight is capped at 1,
+    so every component stays in [0, 1].
+
+    Attributes
+    ----------
+    n_items : int
+        Number of items (columns).
+    item_users : ndarray of shape (n_items,), int64
+        Distinct training users per item.
+    item_sums : ndarray of shape (n_items,), float64
+        Sum of each item's training values.
+    maxima : dict of str to float
+        The largest raw weight over the training pairs, for the components of the
+        expression that are scaled by it (value, log, bm25, tfidf).
+    unit_values : bool
+        Every training value is 1 (data without values): a history without values
+        then has value 1 per item, as the training data had.
+    genres : csr_matrix of shape (n_items, n_genres), float64
+        1.0 where an item has a genre (no genres: no columns).
+    years : ndarray of shape (n_items,), float64
+        Release years, NaN when unknown (no years: all NaN).
+    """
+
+    n_items: int
+    item_users: np.ndarray
+    item_sums: Float64Array
+    maxima: dict[str, float]
+    unit_values: bool
+    genres: sp.csr_matrix
+    years: Float64Array
+
+    def to_attributes(self) -> dict[str, Any]:
+        """Everything but ``item_users`` as plain arrays and one JSON dict, for model files.
+
+        Returns ``{"stats": dict, "item_sums": float64 (n_items,), "years": float64
+        (n_items,), "genre_indptr": int64 (n_items + 1,), "genre_indices": int32 (nnz,)}``;
+        :meth:`from_attributes` rebuilds the statistics from it and ``item_users``.
+        """
+        return {
+            "stats": {"n_items": int(self.n_items), "unit_values": bool(self.unit_values),
+                      "maxima": {k: float(v) for k, v in self.maxima.items()},
+                      "n_genres": int(self.genres.shape[1])},
+            "item_sums": np.asarray(self.item_sums, dtype=np.float64),
+            "years": np.asarray(self.years, dtype=np.float64),
+            "genre_indptr": self.genres.indptr.astype(np.int64),
+            "genre_indices": self.genres.indices.astype(np.int32),
+        }
+
+    @classmethod
+    def from_attributes(cls, attrs: Mapping[str, Any], item_users: Any) -> ConfidenceStatistics:
+        """Inverse of :meth:`to_attributes` (``attrs`` as it returned them)."""
+        stats = attrs["stats"]
+        n_items = int(stats["n_items"])
+        indptr = np.asarray(attrs["genre_indptr"], dtype=np.int64)
+        indices = np.asarray(attrs["genre_indices"], dtype=np.int32)
+        genres = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n_items, int(stats["n_genres"])))
+        return cls(n_items=n_items, item_users=np.asarray(item_users, dtype=np.int64),
+                   item_sums=np.asarray(attrs["item_sums"], dtype=np.float64),
+                   maxima={str(k): float(v) for k, v in dict(stats["maxima"]).items()},
+                   unit_values=bool(stats["unit_values"]), genres=genres,
+                   years=np.asarray(attrs["years"], dtype=np.float64))
+
+
+#: components scaled by their largest raw weight on the training pairs
+_SCALED = ("value", "log", "bm25", "tfidf")
+#: components that read the interaction values
+_READS_VALUES = ("value", "log", "bm25", "tfidf")
+
+
+def _canonical_genres(ds: Dataset) -> sp.csr_matrix:
+    """The items x genres membership as float64 ones, canonical (no zeros, no duplicates, sorted)."""
+    if ds.genres is None:
+        return sp.csr_matrix((ds.n_items, 0), dtype=np.float64)
+    G = sp.csr_matrix(ds.genres.matrix, copy=True)
+    G.eliminate_zeros()
+    G.sum_duplicates()
+    G.sort_indices()
+    return sp.csr_matrix((np.ones(G.nnz), G.indices, G.indptr), shape=G.shape)
+
+
 # ---------------------------------------------------------------------- evaluation
 
 
-class _Context:
-    """The data one expression is evaluated on: arrays aligned with the CSR's nonzeros."""
+class _Rows:
+    """Rows a confidence expression is evaluated on: arrays aligned with the CSR's nonzeros.
 
-    def __init__(self, ds: Dataset, C: sp.csr_matrix, params: dict[str, dict[str, float]],
-                 from_matrix: bool) -> None:
-        self.ds = ds
+    ``C`` holds the interaction values (sorted indices, no duplicates), ``times`` the
+    timestamps aligned with ``C.data`` (or None); ``source`` names the rows in messages.
+    """
+
+    def __init__(self, C: sp.csr_matrix, stats: ConfidenceStatistics | None, params: dict[str, dict[str, float]],
+                 times: np.ndarray | None, source: str, hint: str) -> None:
         self.C = C
+        self.stats = stats
         self.params = params
-        self.from_matrix = from_matrix
+        self.times = times
+        self.source = source
+        self.hint = hint
         self.n_users, self.n_items = C.shape
         self.items = C.indices.astype(np.int64)
         self.row_len = np.diff(C.indptr).astype(np.int64)
         self.users = np.repeat(np.arange(self.n_users, dtype=np.int64), self.row_len)
         self.values = C.data.astype(np.float64)
-
-    def require(self, name: str) -> None:
-        needs = _COMPONENTS[name].needs
-        if needs is None:
-            return
-        ds = self.ds
-        present = {
-            "genres": ds.genres is not None and ds.genres.matrix.count_nonzero() > 0,
-            "years": ds.years is not None and bool(np.isfinite(ds.years).any()),
-            "time": ds.times is not None,
-        }[needs]
-        if present:
-            return
-        what, where = _NEEDS_TEXT[needs]
-        if self.from_matrix:
-            raise ConfidenceSpecError(
-                f"component {name!r} needs {what}; a plain sparse matrix has none: pass a reclite Dataset "
-                f"({where}), or use one of {', '.join(_VALUE_COMPONENTS)}")
-        raise ConfidenceSpecError(f"component {name!r} needs {what}; this dataset has none ({where})")
+        self._raw: dict[str, Float64Array] = {}
 
     def checked_values(self, name: str) -> Float64Array:
         v = self.values
         if v.size and not (np.isfinite(v).all() and v.min() >= 0):
             bad = v[~np.isfinite(v) | (v < 0)][0]
             raise ConfidenceSpecError(f"component {name!r} needs finite, non-negative interaction values; "
-                                      f"this data has {bad:g} (use binary or pop instead)")
+                                      f"{self.source} has {bad:g}{self.hint}")
         return v
 
     def compute(self, name: str) -> Float64Array:
         if self.C.nnz == 0:
             return np.zeros(0)
+        if name in _SCALED:
+            assert self.stats is not None
+            return _scale(self.raw(name), self.stats.maxima[name])
         return getattr(self, f"_c_{name}")()
+
+    def raw(self, name: str) -> Float64Array:
+        """The unscaled weights of a component that is divided by its training maximum."""
+        if name not in self._raw:
+            self._raw[name] = getattr(self, f"_raw_{name}")()
+        return self._raw[name]
 
     # -- one method per component: float64 array aligned with C.data, within [0, 1]
     def _c_binary(self) -> Float64Array:
         return np.ones(self.C.nnz)
 
-    def _c_value(self) -> Float64Array:
-        return _scale_to_max(self.checked_values("value"))
+    def _raw_value(self) -> Float64Array:
+        return self.checked_values("value")
 
-    def _c_log(self) -> Float64Array:
-        return _scale_to_max(np.log1p(self.checked_values("log")))
+    def _raw_log(self) -> Float64Array:
+        return np.log1p(self.checked_values("log"))
 
     def _c_pop(self) -> Float64Array:
-        n = np.bincount(self.items, minlength=self.n_items)
-        return np.log1p(n)[self.items] / np.log1p(n.max())
+        assert self.stats is not None
+        n = self.stats.item_users
+        top = np.log1p(n.max())
+        return np.log1p(n)[self.items] / top if top > 0 else np.zeros(self.C.nnz)
 
     def _c_genre(self) -> Float64Array:
-        G = sp.csr_matrix(self.ds.genres.matrix, copy=True)
-        G.eliminate_zeros()
-        G.sum_duplicates()
-        G.sort_indices()
+        assert self.stats is not None
+        G = self.stats.genres
         n_genres = G.shape[1]
-        G = sp.csr_matrix((np.ones(G.nnz), G.indices, G.indptr), shape=G.shape)
         # S = rownorm(X_bin) @ G: users x genres shares s_u(g), stored sparse
         share = sp.csr_matrix((1.0 / self.row_len[self.users], self.C.indices, self.C.indptr),
                               shape=self.C.shape)
@@ -561,18 +686,19 @@ class _Context:
         return np.clip(out, 0.0, 1.0)
 
     def _c_era(self) -> Float64Array:
+        assert self.stats is not None
         tau = self.params["era"]["tau"]
-        years = np.asarray(self.ds.years, dtype=np.float64)
+        years = self.stats.years
         known = np.isfinite(years)
         latest = years[known].max()
         filled = np.where(known, years, np.median(years[known]))
         return np.exp((filled - latest) / tau)[self.items]
 
     def _c_time(self) -> Float64Array:
-        ds = self.ds
-        # interactions in CSR order: the Dataset has one row per (user, item) pair
-        order_csr = np.argsort(ds.user_idx.astype(np.int64) * self.n_items + ds.item_idx)
-        t = np.asarray(ds.times)[order_csr]
+        if self.times is None:
+            raise ParameterError(f"component 'time' needs a timestamp for each interaction of {self.source}; "
+                                 "none were given")
+        t = self.times
         order = user_time_order(self.users, t, self.n_users)  # by (user, time)
         u_s, t_s = self.users[order], t[order]
         new = np.ones(len(order), dtype=bool)
@@ -585,33 +711,60 @@ class _Context:
         return out
 
     def _idf_users(self) -> Float64Array:
-        # implicit: N = rows of the items x users matrix, df = entries per user
+        # implicit: N = rows of the items x users matrix (the catalogue), df = entries per user
         return np.log(self.n_items) - np.log1p(self.row_len)
 
-    def _c_bm25(self) -> Float64Array:
+    def _raw_bm25(self) -> Float64Array:
+        assert self.stats is not None
         k1, b = self.params["bm25"]["K1"], self.params["bm25"]["B"]
         v = self.checked_values("bm25")
-        item_len = np.bincount(self.items, weights=v, minlength=self.n_items)
+        item_len = self.stats.item_sums
         mean_len = item_len.mean()
         norm = (1.0 - b) + b * (item_len / mean_len if mean_len > 0 else np.zeros_like(item_len))
         denom = k1 * norm[self.items] + v
         raw = np.divide(v * (k1 + 1.0), denom, out=np.zeros_like(v), where=denom > 0)
-        return _scale_to_max(raw * self._idf_users()[self.users])
+        return raw * self._idf_users()[self.users]
 
-    def _c_tfidf(self) -> Float64Array:
+    def _raw_tfidf(self) -> Float64Array:
         v = self.checked_values("tfidf")
-        return _scale_to_max(np.sqrt(v) * self._idf_users()[self.users])
+        return np.sqrt(v) * self._idf_users()[self.users]
 
 
-def _scale_to_max(raw: Float64Array) -> Float64Array:
+def _top(raw: Float64Array) -> float:
+    """The largest weight after clipping at 0 (0 for no weights)."""
+    return float(np.maximum(raw, 0.0).max()) if raw.size else 0.0
+
+
+def _scale(raw: Float64Array, top: float) -> Float64Array:
+    """``max(raw, 0) / top``, capped at 1 (rows other than the training rows may exceed ``top``)."""
     raw = np.maximum(raw, 0.0)
-    top = raw.max() if raw.size else 0.0
-    return raw / top if top > 0 else np.zeros_like(raw)
+    if not top > 0:
+        return np.zeros_like(raw)
+    return np.minimum(raw / top, 1.0)
 
 
-def _prepare(data: Any, spec: Any, params: Any) -> tuple[ConfidenceExpression, _Context]:
-    expr = parse_confidence(spec)
-    full = check_confidence_params(params)
+def _require(name: str, ds: Dataset, from_matrix: bool) -> None:
+    needs = _COMPONENTS[name].needs
+    if needs is None:
+        return
+    present = {
+        "genres": ds.genres is not None and ds.genres.matrix.count_nonzero() > 0,
+        "years": ds.years is not None and bool(np.isfinite(ds.years).any()),
+        "time": ds.times is not None,
+    }[needs]
+    if present:
+        return
+    what, where = _NEEDS_TEXT[needs]
+    if from_matrix:
+        raise ConfidenceSpecError(
+            f"component {name!r} needs {what}; a plain sparse matrix has none: pass a reclite Dataset "
+            f"({where}), or use one of {', '.join(_VALUE_COMPONENTS)}")
+    raise ConfidenceSpecError(f"component {name!r} needs {what}; this dataset has none ({where})")
+
+
+def _training_rows(data: Any, expr: ConfidenceExpression,
+                   params: dict[str, dict[str, float]]) -> tuple[Dataset, _Rows]:
+    """The training data as rows to weigh, every component's side information checked."""
     if isinstance(data, Dataset):
         ds, from_matrix = data, False
     elif sp.issparse(data):
@@ -626,15 +779,149 @@ def _prepare(data: Any, spec: Any, params: Any) -> tuple[ConfidenceExpression, _
         raise DataError(f"{ds.name or 'data'}: {len(ds) - C.nnz:,} duplicate (user, item) pairs; "
                         "build the Dataset with Dataset.from_frame, which merges them")
     C.sort_indices()
-    ctx = _Context(ds, C, full, from_matrix)
     for name in expr.components:
-        ctx.require(name)
-    return expr, ctx
+        _require(name, ds, from_matrix)
+    times = None
+    if "time" in expr.components:
+        # the Dataset's timestamps in CSR order (it has one row per (user, item) pair)
+        order_csr = np.argsort(ds.user_idx.astype(np.int64) * ds.n_items + ds.item_idx)
+        times = np.asarray(ds.times)[order_csr]
+    return ds, _Rows(C, None, params, times, "this data", " (use binary or pop instead)")
 
 
-def _weights(expr: ConfidenceExpression, ctx: _Context) -> Float64Array:
-    f = expr.evaluate(ctx.compute)
-    return np.broadcast_to(np.asarray(f, dtype=np.float64), (ctx.C.nnz,))
+def _learn(ds: Dataset, rows: _Rows, expr: ConfidenceExpression) -> ConfidenceStatistics:
+    """Statistics of the training rows (``rows`` then weighs with them, reusing its raw weights)."""
+    n_items = ds.n_items
+    stats = ConfidenceStatistics(
+        n_items=n_items,
+        item_users=np.bincount(rows.items, minlength=n_items).astype(np.int64),
+        item_sums=np.bincount(rows.items, weights=rows.values, minlength=n_items).astype(np.float64),
+        maxima={},
+        unit_values=bool(np.all(rows.values == 1.0)),
+        genres=_canonical_genres(ds),
+        years=(np.full(n_items, np.nan) if ds.years is None else np.array(ds.years, dtype=np.float64)),
+    )
+    rows.stats = stats
+    for name in expr.components:  # in the order the expression evaluates them (errors alike)
+        if name in _SCALED:
+            stats.maxima[name] = _top(rows.raw(name))
+    return stats
+
+
+def confidence_statistics(data: Dataset | sp.spmatrix, spec: str | ConfidenceExpression = "binary",
+                          params: Mapping[str, Mapping[str, float]] | None = None) -> ConfidenceStatistics:
+    """Learn what the expression ``spec`` needs from the whole training data.
+
+    Parameters and errors as in :func:`build_confidence` (without ``alpha``).
+    ``apply_confidence(stats, data.matrix(), spec, alpha, params, times)`` then equals
+    ``build_confidence(data, spec, alpha, params)``.
+    """
+    expr = parse_confidence(spec)
+    full = check_confidence_params(params)
+    ds, rows = _training_rows(data, expr, full)
+    return _learn(ds, rows, expr)
+
+
+def _checked_rows(rows: Any, times: Any, n_items: int, source: str) -> tuple[sp.csr_matrix, np.ndarray | None]:
+    """Rows of values (and timestamps aligned with their stored entries), checked and sorted."""
+    if not sp.issparse(rows):
+        raise ParameterError(f"{source} must be a scipy sparse matrix of shape (n_users, {n_items}), "
+                             f"got {type(rows).__name__}")
+    C = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+    if C.shape[1] != n_items:
+        raise ParameterError(f"{source} must have {n_items} columns (one per item), got shape {C.shape}")
+    t = None
+    if times is not None:
+        t = np.asarray(times)
+        if t.shape != (C.nnz,):
+            raise ParameterError(f"times must hold one timestamp per stored entry of {source} "
+                                 f"({C.nnz:,}), got shape {t.shape}")
+        if t.dtype.kind not in "iu":
+            raise ParameterError(f"times must be integers (timestamps), got dtype {t.dtype}")
+        t = t.astype(np.int64)
+    n = C.shape[0]
+    r = np.repeat(np.arange(n, dtype=np.int64), np.diff(C.indptr))
+    key = r * max(n_items, 1) + C.indices
+    if key.size > 1 and (np.diff(key) <= 0).any():
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        if (np.diff(key) == 0).any():
+            dup = int(np.flatnonzero(np.diff(key) == 0)[0])
+            raise ParameterError(f"{source}: item {int(key[dup] % max(n_items, 1))} appears twice in row "
+                                 f"{int(key[dup] // max(n_items, 1))}; each (row, item) may appear once")
+        C = sp.csr_matrix((C.data[order], C.indices[order], C.indptr), shape=C.shape)
+        t = None if t is None else t[order]
+    C.has_sorted_indices = True
+    return C, t
+
+
+def confidence_weights(stats: ConfidenceStatistics, rows: sp.spmatrix, spec: str | ConfidenceExpression = "binary",
+                       params: Mapping[str, Mapping[str, float]] | None = None, times: Any = None,
+                       *, source: str = "the rows") -> Float64Array:
+    """The expression ``f(u, i)`` on every stored entry of ``rows``, with training statistics.
+
+    Parameters
+    ----------
+    stats : ConfidenceStatistics
+        From :func:`confidence_statistics` on the training data, for the same ``spec``
+        and ``params``.
+    rows : sparse matrix of shape (n, stats.n_items)
+        One row per user, the stored entries their interactions, the values their
+        interaction values (ratings, play counts). Each (row, item) at most once.
+    spec, params
+        As in :func:`build_confidence`.
+    times : array-like of int, optional
+        A timestamp per stored entry of ``rows`` (in the order of ``csr_matrix(rows).data``);
+        needed by the ``time`` component.
+    source : str, default="the rows"
+        What ``rows`` are, for messages.
+
+    Returns
+    -------
+    ndarray of float64, aligned with the sorted CSR form of ``rows``.
+
+    Raises
+    ------
+    ParameterError
+        Rows of the wrong width, a repeated (row, item), ``time`` without times, or
+        negative or non-finite values for a value-based component
+        (:class:`ConfidenceSpecError`).
+    """
+    expr = parse_confidence(spec)
+    full = check_confidence_params(params)
+    C, t = _checked_rows(rows, times, stats.n_items, source)
+    return np.array(_evaluate_rows(expr, _Rows(C, stats, full, t, source, "")))
+
+
+def apply_confidence(stats: ConfidenceStatistics, rows: sp.spmatrix, spec: str | ConfidenceExpression = "binary",
+                     alpha: float = 1.0, params: Mapping[str, Mapping[str, float]] | None = None,
+                     times: Any = None, *, source: str = "the rows") -> sp.csr_matrix:
+    """Confidence ``1 + alpha * f(u, i)`` of ``rows`` weighed with training statistics.
+
+    The rows may be the training rows (``apply_confidence(confidence_statistics(ds,
+    spec), ds.matrix(), spec, ...)`` is ``build_confidence(ds, spec, ...)``) or any
+    other users' interactions, such as the history of a user the model never saw:
+    every weight that depends on the whole data (popularity, item genres and years,
+    BM25 lengths, the scale of value, log, bm25 and tfidf) comes from ``stats``,
+    everything that depends on the user (genre shares, recency, idf) from their row.
+    Parameters and errors as in :func:`confidence_weights`.
+
+    Returns
+    -------
+    csr_matrix of shape ``rows.shape``, float32, sorted indices.
+    """
+    alpha = _check_alpha(alpha)
+    expr = parse_confidence(spec)
+    full = check_confidence_params(params)
+    C, t = _checked_rows(rows, times, stats.n_items, source)
+    f = _evaluate_rows(expr, _Rows(C, stats, full, t, source, ""))
+    C.data = (1.0 + alpha * f).astype(VALUE_DTYPE)
+    return sp.csr_matrix(C, dtype=VALUE_DTYPE)
+
+
+def _evaluate_rows(expr: ConfidenceExpression, rows: _Rows) -> Float64Array:
+    f = expr.evaluate(rows.compute)
+    return np.broadcast_to(np.asarray(f, dtype=np.float64), (rows.C.nnz,))
 
 
 def confidence_values(data: Dataset | sp.spmatrix, spec: str = "binary",
@@ -644,13 +931,34 @@ def confidence_values(data: Dataset | sp.spmatrix, spec: str = "binary",
     Returns a float64 array aligned with ``data.matrix().data`` (CSR order: by user,
     then item). Parameters and errors as in :func:`build_confidence`.
     """
-    expr, ctx = _prepare(data, spec, params)
-    return np.array(_weights(expr, ctx))
+    expr = parse_confidence(spec)
+    full = check_confidence_params(params)
+    ds, rows = _training_rows(data, expr, full)
+    _learn(ds, rows, expr)
+    return np.array(_evaluate_rows(expr, rows))
+
+
+def fit_confidence(data: Dataset | sp.spmatrix, spec: str = "binary", alpha: float = 1.0,
+                   params: Mapping[str, Mapping[str, float]] | None = None,
+                   ) -> tuple[sp.csr_matrix, ConfidenceStatistics]:
+    """:func:`build_confidence` and the :class:`ConfidenceStatistics` it used, in one pass."""
+    expr = parse_confidence(spec)
+    alpha = _check_alpha(alpha)
+    full = check_confidence_params(params)
+    ds, rows = _training_rows(data, expr, full)
+    stats = _learn(ds, rows, expr)
+    f = _evaluate_rows(expr, rows)
+    C = rows.C
+    C.data = (1.0 + alpha * f).astype(VALUE_DTYPE)
+    return C, stats
 
 
 def build_confidence(data: Dataset | sp.spmatrix, spec: str = "binary", alpha: float = 1.0,
                      params: Mapping[str, Mapping[str, float]] | None = None) -> sp.csr_matrix:
     """Users x items confidence matrix ``1 + alpha * f(u, i)`` on the observed pairs.
+
+    Learns the training statistics (:func:`confidence_statistics`) and applies them
+    to the data's own rows (:func:`apply_confidence`).
 
     Parameters
     ----------
@@ -687,10 +995,4 @@ def build_confidence(data: Dataset | sp.spmatrix, spec: str = "binary", alpha: f
     >>> bool(C.data.min() >= 1.0 and C.data.max() <= 5.0)
     True
     """
-    expr = parse_confidence(spec)
-    alpha = _check_alpha(alpha)
-    expr, ctx = _prepare(data, expr, params)
-    f = _weights(expr, ctx)
-    C = ctx.C
-    C.data = (1.0 + alpha * f).astype(VALUE_DTYPE)
-    return C
+    return fit_confidence(data, spec, alpha, params)[0]

@@ -161,7 +161,11 @@ def _fold_in_lists(
     if not getattr(model, "supports_history", False):
         raise RecliteError(f"{type(model).__name__} cannot rank from a history alone, so it cannot "
                            "be evaluated with fold_in (strong generalization)")
-    idx, _ = model.recommend_indices_from_history(fold_in.matrix()[users], k, max_memory=max_memory)
+    times = None
+    if fold_in.has_time:  # for a confidence that weighs items by recency ("time")
+        times = sp.csr_matrix((fold_in.times, (fold_in.user_idx, fold_in.item_idx)),
+                              shape=(fold_in.n_users, fold_in.n_items))[users]
+    idx, _ = model.recommend_indices_from_history(fold_in.matrix()[users], k, times=times, max_memory=max_memory)
     return idx
 
 

@@ -22,14 +22,18 @@ from hypothesis import strategies as st
 import reclite
 from reclite.confidence import (
     COMPONENTS,
+    ConfidenceStatistics,
+    apply_confidence,
     build_confidence,
     check_confidence_params,
+    confidence_statistics,
     confidence_values,
+    confidence_weights,
     describe_components,
     parse_confidence,
     parse_param_assignments,
 )
-from reclite.errors import ConfidenceSpecError
+from reclite.errors import ConfidenceSpecError, ParameterError
 
 LOG = math.log
 PAIRS = [("a", "w"), ("a", "x"), ("a", "y"), ("b", "x"), ("b", "z"), ("c", "w")]  # CSR order
@@ -579,3 +583,95 @@ def test_every_component_in_unit_interval(ds):
     np.testing.assert_array_equal(C.indices, M.indices)
     np.testing.assert_array_equal(C.indptr, M.indptr)
     assert C.data.min() >= 1.0 and C.data.max() <= 1.0 + 2.5 * 3.0 + 1e-5
+
+
+def _csr_times(ds) -> np.ndarray:
+    """The Dataset's timestamps in CSR order (by user, then item)."""
+    return np.asarray(ds.times)[np.argsort(ds.user_idx.astype(np.int64) * ds.n_items + ds.item_idx)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_datasets(), st.sampled_from(COMPONENTS + ("(genre+pop)*era+time", "0.5*bm25+tfidf*log+value")))
+def test_statistics_then_apply_is_build_confidence(ds, spec):
+    # build_confidence = learn the training statistics + weigh the training rows with them, bit for bit
+    stats = confidence_statistics(ds, spec, {"era": {"tau": 7}})
+    C = apply_confidence(stats, ds.matrix(), spec, 2.5, {"era": {"tau": 7}}, times=_csr_times(ds))
+    ref = build_confidence(ds, spec, alpha=2.5, params={"era": {"tau": 7}})
+    np.testing.assert_array_equal(C.indptr, ref.indptr)
+    np.testing.assert_array_equal(C.indices, ref.indices)
+    np.testing.assert_array_equal(C.data, ref.data)
+    back = ConfidenceStatistics.from_attributes(stats.to_attributes(), stats.item_users)
+    np.testing.assert_array_equal(confidence_weights(back, ds.matrix(), spec, {"era": {"tau": 7}},
+                                                     times=_csr_times(ds)),
+                                  confidence_values(ds, spec, {"era": {"tau": 7}}))
+
+
+def _new_users(tiny) -> sp.csr_matrix:
+    # new user 0: w (value 10, t=5), z (value 2, t=5); new user 1: y (value 4, t=0)
+    w, y, z = tiny.items.to_index(["w", "y", "z"])
+    return sp.csr_matrix((np.array([10.0, 2.0, 4.0]), (np.array([0, 0, 1]), np.array([w, z, y]))),
+                         shape=(2, tiny.n_items))
+
+
+def test_new_users_weighed_with_the_training_statistics_by_hand(tiny):
+    # training (see test_bm25, test_tfidf): largest value 5, pop n: w 2, x 2, y 1, z 1; item value sums
+    # w 9, x 4, y 4, z 2 (mean 19/4); bm25 maximum cw (c,w), tfidf maximum 2 log 2; years as in test_era.
+    # The rows' own: genre shares, recency ranks, idf = log 4 - log1p(n_u): user 0 log(4/3), user 1 log 2.
+    # A scaled weight above the training maximum is capped at 1.
+    def L(s):
+        return 0.2 + 0.8 * s / (19 / 4)
+
+    cw = 4 * 101 / (100 * L(9) + 4) * LOG(2)
+    one = LOG(2) / LOG(3)
+    expected = {  # aligned with (user 0: w, z), (user 1: y)
+        "binary": [1, 1, 1],
+        "value": [1.0, 2 / 5, 4 / 5],  # 10 / 5 capped
+        "log": [1.0, LOG(3) / LOG(6), LOG(5) / LOG(6)],  # log 11 / log 6 capped
+        "pop": [1.0, one, one],
+        "genre": [1 / 2, 1 / 2, 1.0],  # user 0: w {Drama}, z {Horror}: shares 1/2 each
+        "era": [math.exp(-2), math.exp(-1), 1.0],
+        "time": [1.0, 1.0, 1.0],  # user 0's two items share t=5
+        "bm25": [1.0,  # 10 * 101 / (100 L(9) + 10) * log(4/3) = 1.6002 > cw = 1.5949
+                 2 * 101 / (100 * L(2) + 2) * LOG(4 / 3) / cw,
+                 1.0],  # 4 * 101 / (100 L(4) + 4) * log 2 = 3.065 > cw
+        "tfidf": [math.sqrt(10) * LOG(4 / 3) / (2 * LOG(2)), math.sqrt(2) * LOG(4 / 3) / (2 * LOG(2)), 1.0],
+    }
+    rows = _new_users(tiny)
+    for name, want in expected.items():
+        stats = confidence_statistics(tiny, name)
+        got = confidence_weights(stats, rows, name, times=np.array([5, 5, 0]))
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
+    stats = confidence_statistics(tiny, "(genre+pop)*era")
+    C = apply_confidence(stats, rows, "(genre+pop)*era", alpha=2.0)
+    np.testing.assert_allclose(C.data, [1 + 2 * (1 / 2 + 1) * math.exp(-2), 1 + 2 * (1 / 2 + one) * math.exp(-1),
+                                        1 + 2 * (1 + one)], rtol=1e-6)
+    assert C.dtype == np.float32 and C.has_sorted_indices
+
+
+def test_apply_sorts_rows_and_keeps_times_with_their_entries(tiny):
+    stats = confidence_statistics(tiny, "time+value")
+    w, x, y = tiny.items.to_index(["w", "x", "y"])
+    # one user: y (t=1, value 5), w (t=3, value 5), x (t=2, value 5), given out of item order
+    rows = sp.csr_matrix((np.full(3, 5.0), np.array([y, w, x]), np.array([0, 3])), shape=(1, tiny.n_items))
+    got = confidence_weights(stats, rows, "time", times=np.array([1, 3, 2]))
+    np.testing.assert_allclose(got, [1.0, 2 / 3, 1 / 3])  # sorted: w (latest), x, y (earliest)
+
+
+def test_apply_errors(tiny):
+    stats = confidence_statistics(tiny, "time")
+    rows = _new_users(tiny)
+    with pytest.raises(ParameterError, match="component 'time' needs a timestamp for each interaction of "
+                                             "the rows; none were given"):
+        apply_confidence(stats, rows, "time")
+    with pytest.raises(ParameterError, match=r"times must hold one timestamp per stored entry of the rows \(3\)"):
+        apply_confidence(stats, rows, "time", times=[1, 2])
+    with pytest.raises(ParameterError, match="the rows must have 4 columns"):
+        apply_confidence(stats, sp.csr_matrix((1, 3)), "binary")
+    with pytest.raises(ParameterError, match="must be a scipy sparse matrix"):
+        apply_confidence(stats, np.ones((1, 4)), "binary")
+    twice = sp.csr_matrix((np.ones(2), np.array([1, 1]), np.array([0, 2])), shape=(1, 4))
+    with pytest.raises(ParameterError, match="the rows: item 1 appears twice in row 0"):
+        apply_confidence(stats, twice, "binary")
+    with pytest.raises(ConfidenceSpecError, match="the history has -1"):
+        apply_confidence(confidence_statistics(tiny, "log"), sp.csr_matrix(np.array([[0, -1.0, 0, 0]])),
+                         "log", source="the history")

@@ -8,7 +8,10 @@ A model writes two methods; this base class does the rest once:
 - ``_score(user_idx, rows)`` returns dense float32 scores ``(len(user_idx), n_items)``
   for a batch of users. ``rows`` are the users' confidence rows (their history);
   ``user_idx`` is ``-1`` for a user the model never saw (``recommend_from_history``),
-  in which case only ``rows`` describe them.
+  in which case only ``rows`` describe them: their history weighed with the model's
+  own confidence and training statistics, so a training user's history gives exactly
+  their row of ``seen_``. An empty history never reaches ``_score``: it gets the
+  popularity ranking.
 
 Batching (sized from a memory budget), seen-item filtering, candidate restriction,
 exclusion, top-K, raw-id mapping, unknown users, save and load live here.
@@ -17,7 +20,7 @@ exclusion, top-K, raw-id mapping, unknown users, save and load live here.
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,13 +31,29 @@ from sklearn.utils.validation import check_is_fitted
 from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray, parse_memory
 from ..data.dataset import Dataset
 from ..data.idmap import IdMap
-from ..errors import DataError, DataWarning, RecliteError
+from ..errors import DataError, DataWarning, ParameterError, ParameterTypeError, RecliteError
 from ._fitted import FittedDecl, array, csr, idmap, json_value
+
+if TYPE_CHECKING:
+    from ..confidence import ConfidenceStatistics
 
 __all__ = ["Recommender", "load_model", "batch_size", "DEFAULT_MAX_MEMORY"]
 
 DEFAULT_MAX_MEMORY = "1GB"
 """Default budget for the dense score blocks of one batch of users."""
+
+_MISSING: Any = object()  # "not given" for a parameter whose None has a meaning
+
+
+def _as_timestamps(t: Any, name: str) -> np.ndarray:
+    """Integer timestamps as int64 (whole floats accepted); a ParameterError otherwise."""
+    t = np.asarray(t)
+    if t.dtype.kind == "f" and np.isfinite(t).all() and np.array_equal(t, np.round(t)):
+        return t.astype(np.int64)
+    if t.dtype.kind not in "iu":
+        raise ParameterError(f"{name} must be integer timestamps, got dtype {t.dtype}"
+                             + (" with non-whole or non-finite values" if t.dtype.kind == "f" else ""))
+    return t.astype(np.int64)
 
 
 def batch_size(n_items: int, max_memory: int | float | str | None = None, per_item_bytes: int = 8) -> int:
@@ -78,7 +97,19 @@ class Recommender(BaseEstimator):
         prediction time (to filter seen items and as each user's history), so it is
         kept openly here (the sklearn guide's stated exception).
     item_popularity_ : ndarray of shape (n_items_,), int64
-        Distinct training users per item (the fallback for unknown users).
+        Distinct training users per item (the fallback for unknown users and empty
+        histories; also the ``pop`` confidence component's statistic).
+    confidence_stats_ : dict
+        JSON part of the confidence expression's training statistics
+        (:class:`~reclite.confidence.ConfidenceStatistics`): ``n_items``,
+        ``unit_values``, ``maxima`` (the training maximum of each scaled component
+        the expression uses), ``n_genres``.
+    confidence_item_sums_ : ndarray of shape (n_items_,), float64
+        Sum of each item's training values (BM25 length normalisation).
+    confidence_years_ : ndarray of shape (n_items_,), float64
+        Item release years, NaN when unknown (the ``era`` component).
+    confidence_genre_indptr_, confidence_genre_indices_ : ndarray of int64 / int32
+        The items x genres membership in CSR form (the ``genre`` component).
     """
 
     #: the fitted attributes every model has (kind, dtype, shape; see ``models/_fitted.py``);
@@ -90,6 +121,13 @@ class Recommender(BaseEstimator):
         "items_": idmap("n_items_"),
         "item_popularity_": array("int64", "n_items_"),
         "seen_": csr("float32", "n_users_", "n_items_"),
+        # what the confidence expression learned from the training data, for histories
+        # (reclite.confidence.ConfidenceStatistics)
+        "confidence_stats_": json_value("dict"),
+        "confidence_item_sums_": array("float64", "n_items_"),
+        "confidence_years_": array("float64", "n_items_"),
+        "confidence_genre_indptr_": array("int64", "n_items_+1"),
+        "confidence_genre_indices_": array("int32", "any"),
     }
 
     #: can score a user from a history alone (user_idx == -1 in ``_score``)
@@ -108,26 +146,31 @@ class Recommender(BaseEstimator):
             raise DataError(f"{ds.name or 'data'}: no interactions to fit on")
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
             delattr(self, key)
-        C = self._confidence_matrix(ds)
+        C, stats = self._confidence_matrix(ds)
         self.n_users_ = ds.n_users
         self.n_items_ = ds.n_items
         self.users_ = ds.users
         self.items_ = ds.items
-        self.item_popularity_ = np.bincount(C.indices, minlength=ds.n_items).astype(np.int64)
+        self.item_popularity_ = stats.item_users  # distinct training users per item
+        # what the confidence expression learned from the whole training data, kept so a
+        # history is weighed exactly as the training rows were (see recommend_from_history)
+        for name, value in stats.to_attributes().items():
+            setattr(self, f"confidence_{name}_", value)
         self._fit(C, ds)
         self.seen_ = C  # set last: the model counts as fitted only once _fit succeeded
         return self
 
-    def _confidence_matrix(self, ds: Dataset) -> sp.csr_matrix:
+    def _confidence_matrix(self, ds: Dataset) -> tuple[sp.csr_matrix, ConfidenceStatistics]:
+        """The training confidence matrix and the statistics it was weighed with."""
         spec = getattr(self, "confidence", "binary")
         alpha = getattr(self, "alpha", 1.0)
         params = getattr(self, "confidence_params", None)
-        from ..confidence import build_confidence
+        from ..confidence import fit_confidence
 
-        C = build_confidence(ds, spec, alpha=alpha, params=params)
+        C, stats = fit_confidence(ds, spec, alpha=alpha, params=params)
         C = sp.csr_matrix(C, dtype=VALUE_DTYPE)
         C.sort_indices()
-        return C
+        return C, stats
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -369,17 +412,110 @@ class Recommender(BaseEstimator):
             "rank": ranks[valid],
         })
 
-    def _history_rows(self, history: sp.spmatrix) -> sp.csr_matrix:
-        """Users described only by their items: each stored entry becomes ``1 + alpha``
-        (the binary confidence; a user the model never saw has no side information
-        to weigh their items with)."""
-        H = sp.csr_matrix(history, dtype=VALUE_DTYPE, copy=True)
+    # ------------------------------------------------------------------ histories
+    _CONFIDENCE_ATTRIBUTES = ("stats", "item_sums", "years", "genre_indptr", "genre_indices")
+
+    def _confidence_statistics(self) -> ConfidenceStatistics:
+        """The confidence statistics learned at fit, rebuilt from the fitted attributes."""
+        from ..confidence import ConfidenceStatistics
+
+        attrs = {name: getattr(self, f"confidence_{name}_", None) for name in self._CONFIDENCE_ATTRIBUTES}
+        missing = [f"confidence_{name}_" for name, value in attrs.items() if value is None]
+        if missing:
+            raise RecliteError(f"{type(self).__name__} has no confidence statistics ({', '.join(missing)}): "
+                               "it was fitted by an older reclite; fit it again to score histories")
+        return ConfidenceStatistics.from_attributes(attrs, self.item_popularity_)
+
+    def _weigh_history(self, H: sp.csr_matrix, times: np.ndarray | None, values_given: bool = True
+                       ) -> sp.csr_matrix:
+        """Confidence rows of histories: ``H`` holds the interaction values (sorted indices, no
+        duplicates), ``times`` their timestamps aligned with ``H.data`` (or None).
+
+        The weights are the model's own confidence, computed with the statistics of
+        the training data (``confidence_*_``), so a training user's history gets
+        exactly their row of ``seen_``.
+        """
+        from ..confidence import _READS_VALUES, apply_confidence, parse_confidence
+
+        spec = getattr(self, "confidence", "binary")
+        expr = parse_confidence(spec)
+        stats = self._confidence_statistics()
+        if H.nnz:
+            name = f"{type(self).__name__}(confidence={spec!r})"
+            if "time" in expr.components and times is None:
+                raise ParameterError(f"{name} weighs each history item by its recency: pass times, "
+                                     "one timestamp per history item")
+            reads = [c for c in expr.components if c in _READS_VALUES]
+            if reads and not values_given and not stats.unit_values:
+                warnings.warn(
+                    f"{name} weighs each history item by its value ({', '.join(reads)}) and was fitted on "
+                    "values other than 1, but no values were given: each history item counts as value 1; "
+                    "pass values (one rating or play count per history item)", DataWarning, stacklevel=3)
+        return apply_confidence(stats, H, expr, alpha=getattr(self, "alpha", 1.0),
+                                params=getattr(self, "confidence_params", None), times=times,
+                                source="the history")
+
+    def _history_rows(self, history: sp.spmatrix, times: Any = None) -> sp.csr_matrix:
+        """Confidence rows of users described by a users x items matrix of interaction values.
+
+        Repeated entries of a (row, item) are summed (scipy's convention); ``times``
+        is a matrix of the same shape with a timestamp where ``history`` has an entry
+        (repeated entries: the latest counts).
+        """
+        if not sp.issparse(history):
+            raise ParameterError(f"history must be a scipy sparse matrix of shape (n, {self.n_items_}), "
+                                 f"got {type(history).__name__}")
+        H = sp.csr_matrix(history, dtype=VALUE_DTYPE, copy=True)  # values as a Dataset keeps them
         if H.ndim != 2 or H.shape[1] != self.n_items_:
-            raise ValueError(f"history must have {self.n_items_} columns (one per item), got shape {H.shape}")
+            raise ParameterError(f"history must have {self.n_items_} columns (one per item), got shape {H.shape}")
         H.sum_duplicates()
         H.sort_indices()
-        H.data[:] = np.float32(1.0 + float(getattr(self, "alpha", 1.0)))
-        return H
+        return self._weigh_history(H, None if times is None else self._times_like(H, times))
+
+    def _times_like(self, H: sp.csr_matrix, times: Any) -> np.ndarray:
+        """Timestamps aligned with ``H.data`` from a matrix of the same shape and entries."""
+        if not sp.issparse(times):
+            raise ParameterError(f"times must be a scipy sparse matrix like history (shape {H.shape}) holding "
+                                 f"each interaction's timestamp, got {type(times).__name__}")
+        T = sp.csr_matrix(times, copy=True)
+        if T.shape != H.shape:
+            raise ParameterError(f"times must have the shape of history, {H.shape}, got {T.shape}")
+        t = _as_timestamps(T.data, "times")
+        n = max(self.n_items_, 1)
+        key = np.repeat(np.arange(T.shape[0], dtype=np.int64), np.diff(T.indptr)) * n + T.indices
+        order = np.lexsort((t, key))  # by entry, then time: the last of each entry is its latest
+        key, t = key[order], t[order]
+        last = np.append(key[1:] != key[:-1], True) if len(key) else np.zeros(0, dtype=bool)
+        h_key = np.repeat(np.arange(H.shape[0], dtype=np.int64), np.diff(H.indptr)) * n + H.indices
+        if not np.array_equal(key[last], h_key):
+            raise ParameterError("times must have an entry exactly where history has one (a timestamp per "
+                                 "interaction)")
+        return t[last]
+
+    def _rank_history(self, H: sp.csr_matrix, k: int, filter_seen: bool, items: Any,
+                      max_memory: int | str | None, show_progress: bool) -> tuple[IntArray, FloatArray]:
+        """Top-k of confidence rows ``H``; a row without items gets the popularity ranking."""
+        cand = self._candidate_mask(items, None)
+        pop = self.item_popularity_.astype(VALUE_DTYPE)
+
+        def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix | None]:
+            rows = H[start:stop]
+            empty = np.diff(rows.indptr) == 0
+            if not empty.any():
+                scores = self._score(np.full(stop - start, -1, dtype=INDEX_DTYPE), rows)
+            else:  # the popularity ranking for empty rows, the model's scores for the others
+                scores = np.empty((stop - start, self.n_items_), dtype=VALUE_DTYPE)
+                scores[empty] = pop
+                full = np.flatnonzero(~empty)
+                if len(full):
+                    part = np.asarray(self._score(np.full(len(full), -1, dtype=INDEX_DTYPE), rows[full]))
+                    if part.shape != (len(full), self.n_items_):
+                        raise RuntimeError(f"{type(self).__name__}._score returned shape {part.shape}, "
+                                           f"expected {(len(full), self.n_items_)}")
+                    scores[full] = part
+            return scores, (rows if filter_seen else None)
+
+        return self._rank_batches(H.shape[0], k, block, cand, max_memory, show_progress)
 
     def recommend_indices_from_history(
         self,
@@ -388,60 +524,162 @@ class Recommender(BaseEstimator):
         *,
         filter_seen: bool = True,
         items: Any = None,
+        times: Any = None,
         max_memory: int | str | None = None,
         show_progress: bool = False,
     ) -> tuple[IntArray, FloatArray]:
         """Top-``k`` item indices and scores for users the model never saw.
 
+        Each history row is weighed with the model's own confidence, exactly as the
+        training rows were (see :meth:`recommend_from_history`).
+
         Parameters
         ----------
         history : sparse matrix of shape (n, n_items_)
-            Row ``r``'s stored entries are the items of new user ``r`` (values are
-            ignored; each counts as a binary confidence ``1 + alpha``).
+            Row ``r``'s stored entries are the items of new user ``r`` and their
+            values are the interaction values (ratings, play counts), as in
+            ``Dataset.matrix()``; repeated entries are summed. So
+            ``recommend_indices_from_history(train.matrix()[users], times=...)`` gives
+            training users their ``recommend_indices(users)`` lists (for every model
+            whose scores depend on the user's row only).
         k, filter_seen, items, max_memory, show_progress
             As in :meth:`recommend_indices`; ``filter_seen`` drops each user's history.
+        times : sparse matrix of shape (n, n_items_), optional
+            Each interaction's timestamp, stored where ``history`` has an entry;
+            needed when the confidence uses ``time``.
 
         Returns
         -------
         idx : ndarray (n, k) int32 ; scores : ndarray (n, k) float32
+
+        Notes
+        -----
+        A row without items gets the most popular items (distinct training users,
+        as :class:`~reclite.models.popularity.Popularity` ranks them; their score is
+        that count), with a :class:`~reclite.errors.DataWarning` giving how many rows.
         """
         check_is_fitted(self)
         if not self.supports_history:
             raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
         if k is None or int(k) < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        H = self._history_rows(history)
-        cand = self._candidate_mask(items, None)
-
-        def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix | None]:
-            rows = H[start:stop]
-            scores = self._score(np.full(stop - start, -1, dtype=INDEX_DTYPE), rows)
-            return scores, (rows if filter_seen else None)
-
-        return self._rank_batches(H.shape[0], int(k), block, cand, max_memory, show_progress)
+        H = self._history_rows(history, times)
+        n_empty = int(np.count_nonzero(np.diff(H.indptr) == 0))
+        if n_empty:
+            warnings.warn(f"{n_empty:,} history row{'s' if n_empty != 1 else ''} without items got the most "
+                          "popular items", DataWarning, stacklevel=2)
+        return self._rank_history(H, int(k), filter_seen, items, max_memory, show_progress)
 
     def recommend_from_history(
-        self, items: Any, k: int = 10, filter_seen: bool = True, candidates: Any = None,
+        self, history: Any = _MISSING, k: int = 10, filter_seen: bool = True, candidates: Any = None, *,
+        values: Any = None, times: Any = None, items: Any = _MISSING,
     ) -> pd.DataFrame:
         """Recommend for a user the model never saw, from the raw ids of their items.
 
-        Items the model does not know are ignored (with a DataWarning). Returns a
+        The history is weighed with the model's own confidence expression, using the
+        statistics the model learned from its training data (item popularity, genres,
+        release years, BM25 lengths and the scale of value-based components): for a
+        training user ``u``, ``recommend_from_history(u's items, values=u's values,
+        times=u's times)`` gives exactly ``recommend([u])``'s list for every model
+        whose scores are a function of the user's row (Popularity, GenreTopN, ItemKNN,
+        EASE, RP3beta; UserKNN when ``k_neighbors`` reaches every user, since a training
+        user with the same history is a neighbour of the history but not of
+        themselves). Models with learned per-user parameters (ALS, BPR, LMF, the
+        Surprise models) fold the history in instead (see each class), from the same
+        confidence row.
+
+        Parameters
+        ----------
+        history : array-like of raw item ids
+            The user's items. Items the model does not know are ignored (with a
+            DataWarning); an item given twice counts once, with its latest time (by
+            ``times``, then the order given) and that occurrence's value.
+        k : int, default=10
+        filter_seen : bool, default=True
+            Never return a history item.
+        candidates : array-like of raw item ids, optional
+            Only these items are ranked.
+        values : array-like of float, optional
+            The value of each history item (rating, play count), aligned with
+            ``history``. Without them each item has value 1, as in a Dataset without
+            values; when the confidence reads values (``value``, ``log``, ``bm25``,
+            ``tfidf``) and the model was fitted on values other than 1, that warns
+            (DataWarning), since the history is then not weighed as the training data was.
+        times : array-like of int, optional
+            The timestamp of each history item, aligned with ``history``; needed when
+            the confidence uses ``time`` (recency cannot be known without them).
+        items : array-like, deprecated
+            The old name of ``history``; warns with a DeprecationWarning.
+
+        Returns
+        -------
         DataFrame with columns ``item, score, rank``.
+
+        Raises
+        ------
+        ParameterError
+            ``values``/``times`` not one per history item or not numbers/integers;
+            no ``times`` for a confidence that uses ``time`` (recency cannot be
+            reproduced from the items alone); a negative or non-finite value for a
+            value-based component.
+
+        Notes
+        -----
+        An empty history, or one of items the model does not know only, gets the most
+        popular items (as :class:`~reclite.models.popularity.Popularity` ranks them),
+        with a DataWarning saying so.
         """
         check_is_fitted(self)
+        if items is not _MISSING:
+            if history is not _MISSING:
+                raise ParameterTypeError("recommend_from_history got both history and its deprecated name items; "
+                                         "pass history only")
+            warnings.warn("recommend_from_history(items=...) is deprecated: the parameter is now called "
+                          "history", DeprecationWarning, stacklevel=2)
+            history = items
+        if history is _MISSING:
+            raise ParameterTypeError("recommend_from_history() missing required argument: 'history' (the raw "
+                                     "ids of the user's items)")
         if not self.supports_history:
             raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
-        raw = np.atleast_1d(np.asarray(items))
+        if k is None or int(k) < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        raw = np.atleast_1d(np.asarray(history))
+        if raw.ndim != 1:
+            raise ParameterError(f"history must be a list of item ids, got an array of shape {raw.shape}")
+        n = len(raw)
+        vals = None
+        if values is not None:
+            vals = np.atleast_1d(np.asarray(values))
+            if vals.shape != (n,):
+                raise ParameterError(f"values must hold one value per history item ({n}), got shape {vals.shape}")
+            if vals.dtype.kind not in "iuf":
+                raise ParameterError(f"values must be numbers (ratings, play counts), got dtype {vals.dtype}")
+            vals = vals.astype(VALUE_DTYPE)  # as a Dataset stores them
+        tms = None
+        if times is not None:
+            tms = np.atleast_1d(np.asarray(times))
+            if tms.shape != (n,):
+                raise ParameterError(f"times must hold one timestamp per history item ({n}), got shape {tms.shape}")
+            tms = _as_timestamps(tms, "times")
         hist = self.items_.to_index(raw, missing="negative")
-        if (hist < 0).any():
-            warnings.warn(f"{int((hist < 0).sum())} history items unknown to the model were ignored",
+        known = np.flatnonzero(hist >= 0)
+        if len(known) < n:
+            warnings.warn(f"{n - len(known)} history items unknown to the model were ignored",
                           DataWarning, stacklevel=2)
-            hist = hist[hist >= 0]
-        hist = np.unique(hist)
-        row = sp.csr_matrix((np.ones(len(hist), dtype=VALUE_DTYPE), hist, np.array([0, len(hist)])),
-                            shape=(1, self.n_items_))
+        # one entry per item: its latest occurrence (by time, then the order given)
+        keys = (known,) + (() if tms is None else (tms[known],)) + (hist[known],)
+        order = known[np.lexsort(keys)]
+        last = np.append(hist[order][1:] != hist[order][:-1], True) if len(order) else np.zeros(0, dtype=bool)
+        pick = order[last]
+        data = np.ones(len(pick), dtype=VALUE_DTYPE) if vals is None else vals[pick]
+        H = sp.csr_matrix((data, hist[pick], np.array([0, len(pick)])), shape=(1, self.n_items_))
+        if len(pick) == 0:
+            warnings.warn("the history has no item the model knows: it got the most popular items",
+                          DataWarning, stacklevel=2)
+        rows = self._weigh_history(H, None if tms is None else tms[pick], values_given=vals is not None)
         cand = None if candidates is None else self.items_.to_index(np.atleast_1d(np.asarray(candidates)))
-        i, s = self.recommend_indices_from_history(row, k, filter_seen=filter_seen, items=cand)
+        i, s = self._rank_history(rows, int(k), filter_seen, cand, None, False)
         valid = i[0] >= 0
         return pd.DataFrame({"item": self.items_.to_raw(i[0][valid]), "score": s[0][valid],
                              "rank": np.arange(1, valid.sum() + 1, dtype=np.int32)})

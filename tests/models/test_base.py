@@ -130,3 +130,28 @@ def test_history_with_wrong_width_is_an_error(shop):
     m = reclite.Popularity().fit(shop)
     with pytest.raises(ValueError, match="history must have 5 columns"):
         m.recommend_indices_from_history(sp.csr_matrix((1, 3)), k=2)
+
+
+def test_history_is_weighed_with_the_models_confidence(shop):
+    # pop: 1 + alpha * log1p(n_i) / log1p(max n), n from training: a 3, b 1, c 2, d 1, e 0
+    m = reclite.Popularity(confidence="pop", alpha=2.0).fit(shop)
+    a, c, e = m.items_.to_index(["a", "c", "e"])
+    H = sp.csr_matrix((np.array([7.0, 1.0, 1.0]), (np.zeros(3, dtype=int), [e, a, c])), shape=(1, 5))
+    rows = m._history_rows(H)
+    np.testing.assert_array_equal(rows.indices, np.sort([a, c, e]))
+    want = {a: 1 + 2.0, c: 1 + 2 * np.log(3) / np.log(4), e: 1.0}
+    np.testing.assert_allclose(rows.data, [want[i] for i in rows.indices], rtol=1e-6)
+    # a training user's history is their training row
+    u3 = m.users_.to_index(["u3"])[0]
+    np.testing.assert_array_equal(m._history_rows(shop.matrix()[[u3]]).data, m.seen_[[u3]].data)
+
+
+def test_empty_history_gets_the_popular_items(shop):
+    m = reclite.Popularity().fit(shop)
+    with pytest.warns(DataWarning, match="the history has no item the model knows: it got the most popular"):
+        recs = m.recommend_from_history([], k=3)
+    assert recs["item"].tolist() == ["a", "c", "b"]  # a 3 users, c 2, b and d 1 (b first: smaller index)
+    assert recs["score"].tolist() == [3.0, 2.0, 1.0]
+    with pytest.warns(DataWarning, match="1 history row without items got the most popular items"):
+        idx, _ = m.recommend_indices_from_history(sp.csr_matrix((2, 5), dtype=np.float32)[[0]], k=2)
+    assert m.items_.to_raw(idx[0]).tolist() == ["a", "c"]
