@@ -219,7 +219,7 @@ def evaluate(
     from .fit import fit_or_explain, parse_confidence_params, parse_params
 
     ks = parse_ks(k)
-    from reclite._typing import parse_memory
+    from reclite._validation import parse_memory
 
     try:
         parse_memory(max_memory)

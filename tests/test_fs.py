@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reclite._fs import atomic_dir, atomic_write
-from reclite._typing import parse_memory
+from reclite._validation import parse_memory
 from reclite.errors import UnknownIdError
 
 
