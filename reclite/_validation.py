@@ -23,7 +23,6 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.utils import check_scalar as _sk_check_scalar
 
-from ._typing import RNGInput
 from .errors import ParameterError, ParameterTypeError
 
 __all__ = [
@@ -164,7 +163,7 @@ def check_bool(value: Any, name: str, *, owner: object = None) -> bool:
 def check_option(value: Any, name: str, options: Sequence[Any], *, owner: object = None) -> Any:
     """One of ``options`` (compared with ``==``); returns it unchanged."""
     try:
-        ok = any(value is o or (type(value) is type(o) and value == o) for o in options)
+        ok = any(value is o or (isinstance(value, type(o)) and bool(value == o)) for o in options)
     except Exception:  # an object whose == misbehaves is not one of the options
         ok = False
     if not ok:
@@ -225,7 +224,7 @@ def check_cutoffs(k: Any, *, name: str = "k") -> list[int]:
 _SEED_EXPECTED = "a non-negative int, a numpy Generator, a SeedSequence or None"
 
 
-def check_seed(random_state: Any, name: str = "random_state", *, owner: object = None) -> RNGInput:
+def check_seed(random_state: Any, name: str = "random_state", *, owner: object = None) -> Any:
     """Validate a seed without drawing from it: None, an int >= 0, a numpy
     ``Generator``, ``BitGenerator`` or ``SeedSequence``. Returns it unchanged."""
     if random_state is None or isinstance(
@@ -243,7 +242,7 @@ def check_random_state(random_state: Any, name: str = "random_state", *,
                        owner: object = None) -> np.random.Generator:
     """A numpy Generator from a checked seed (``np.random.default_rng``; a Generator is
     returned as is, so drawing from the result advances the caller's Generator)."""
-    return np.random.default_rng(check_seed(random_state, name, owner=owner))  # type: ignore[arg-type]
+    return np.random.default_rng(check_seed(random_state, name, owner=owner))
 
 
 def int_seed(random_state: Any, name: str = "random_state", *, owner: object = None) -> int:
@@ -272,9 +271,14 @@ def parse_memory(value: Any, name: str = "max_memory", *, owner: object = None) 
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, Real, np.integer, np.floating)):
         raise ParameterTypeError(f"{where}{name} must be {expected}, got {_shown(value, True)}")
     if not isinstance(value, str):
-        if not math.isfinite(float(value)) or value <= 0 or int(value) < 1:
+        if isinstance(value, (int, np.integer)):
+            size = int(value)
+        else:
+            number = float(value)
+            size = int(number) if math.isfinite(number) else 0
+        if size < 1:
             raise ParameterError(f"{where}{name} must be {expected}, got {_shown(value)}")
-        return int(value)
+        return size
     text = value.strip().upper().replace(" ", "").replace("_", "")
     num = text.rstrip("KMGTIB")
     unit = text[len(num):]

@@ -41,6 +41,7 @@ Definitions (``hits_u@k`` = number of the first ``k`` items of ``u`` that are in
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -229,15 +230,15 @@ def _discounts(n: int) -> tuple[np.ndarray, np.ndarray]:
 def _accuracy(topk: object, test: object, k: int | Iterable[int] | None) -> tuple[np.ndarray, np.ndarray]:
     """(out[u, c, m], cutoffs) for every accuracy metric; see _ACC for m."""
     t = _check_topk(topk)
-    test = _check_test(test, t)
+    T = _check_test(test, t)
     cutoffs = _check_cutoffs(k, t.shape[1])
     # discounts for the slots a list has and the ideal DCG of the longest test row:
     # a cut-off beyond both (k=10**9) costs nothing more
-    max_nt = int(np.diff(test.indptr).max()) if test.shape[0] else 0
+    max_nt = int(np.diff(T.indptr).max()) if T.shape[0] else 0
     disc, idcg = _discounts(min(int(cutoffs[-1]), max(t.shape[1], max_nt, 1)))
     out = np.empty((t.shape[0], len(cutoffs), len(_ACC)), dtype=np.float64)
-    _accuracy_kernel(t, test.indptr.astype(np.int64, copy=False),
-                     test.indices.astype(INDEX_DTYPE, copy=False), cutoffs, disc, idcg, out)
+    _accuracy_kernel(t, T.indptr.astype(np.int64, copy=False),
+                     T.indices.astype(INDEX_DTYPE, copy=False), cutoffs, disc, idcg, out)
     return out, cutoffs
 
 
@@ -548,13 +549,13 @@ def popularity(topk: object, train: object, k: int | None = None) -> Float64Arra
     return beyond_accuracy_metrics(topk, train, k, ["popularity"])[label("popularity", _k_of(topk, k))]  # type: ignore[return-value]
 
 
-def _single_k(name: str, k: object) -> object:
+def _single_k(name: str, k: Any) -> Any:
     if k is not None and (np.ndim(k) != 0 or isinstance(k, (list, tuple, set))):
         raise ParameterError(f"{name} takes one cut-off k; use beyond_accuracy_metrics for several, "
                              f"got k={k!r}")
     return k
 
 
-def _k_of(topk: object, k: int | None) -> int:
+def _k_of(topk: Any, k: int | None) -> int:
     _single_k("this metric", k)
     return int(_check_cutoffs(k, int(np.shape(topk)[1]))[0])

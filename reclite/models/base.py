@@ -229,6 +229,7 @@ class Recommender(BaseEstimator):
         check_is_fitted(self)
         k = check_k(k)
         filter_seen = check_bool(filter_seen, "filter_seen")
+        show_progress = check_bool(show_progress, "show_progress")
         uidx = (np.arange(self.n_users_, dtype=INDEX_DTYPE) if user_idx is None
                 else self._check_user_idx(user_idx))
         ex_matrix = None
@@ -342,7 +343,7 @@ class Recommender(BaseEstimator):
         k = min(k, self._n_recommendable(self._candidate_mask(cand, excl)))
         idx = np.full((len(uidx), k), -1, dtype=INDEX_DTYPE)
         score = np.full((len(uidx), k), -np.inf, dtype=VALUE_DTYPE)
-        if known.any():
+        if known.any() and k > 0:
             ex_known = excl
             if ex_rows is not None:  # recommend_indices takes the rows in the model's user space
                 kn = np.flatnonzero(known)

@@ -424,7 +424,7 @@ class BPR(_ImplicitModel):
         super()._check_params()
         check_float(self.learning_rate, "learning_rate", min_val=0.0, include_boundaries="neither", owner=self)
         check_bool(self.verify_negative_samples, "verify_negative_samples", owner=self)
-        if self.confidence != "binary":
+        if isinstance(self.confidence, str) and self.confidence != "binary":
             warnings.warn(f"BPR ignores confidence values (implicit's BPR only uses which entries exist); "
                           f"confidence={self.confidence!r} does not change the fit", UserWarning,
                           stacklevel=3)

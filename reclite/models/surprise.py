@@ -270,7 +270,7 @@ class SurpriseRecommender(Recommender):
             raise ParameterError(f"SurpriseRecommender: params['init_high'] must be >= params['init_low'] "
                                  f"({merged.get('init_low', 0)}), got {merged['init_high']}")
         seed = check_seed(self.random_state, owner=self)
-        if isinstance(seed, (Integral, np.integer)) and seed >= _SEED_LIMIT:
+        if isinstance(seed, (Integral, np.integer)) and int(seed) >= _SEED_LIMIT:
             raise ParameterError(f"SurpriseRecommender: random_state must be below 2**32 (surprise seeds "
                                  f"numpy's RandomState), got {seed}")
         mc = self.max_candidates
