@@ -153,7 +153,7 @@ def run_case(tag: str, ds: reclite.Dataset, source: str, *, repeat: int, k: int,
         rows.append([f"{tag} map@{k}", "", "", "", float(summary["map"].iloc[0]), i.result["map"], ""])
         rows.append([f"{tag} calibrated_recall@{k} | implicit 'precision'", "", "", "", cal,
                      i.result["precision"], ""])
-    budget = reclite._typing.parse_memory(max_memory) / 2**20
+    budget = reclite._validation.parse_memory(max_memory) / 2**20
     peak = max(r.peak_rss_mb, r.peak_traced_mb)
     print(f"    reclite peak memory growth {peak:,.0f} MB vs max_memory {budget:,.0f} MB "
           f"({'within' if peak <= budget else 'OVER'} budget)", flush=True)

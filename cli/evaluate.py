@@ -218,7 +218,7 @@ def evaluate(
     from .fit import fit_model, parse_confidence_params, parse_params
 
     ks = parse_ks(k)
-    from reclite._typing import parse_memory
+    from reclite._validation import parse_memory
 
     try:
         parse_memory(max_memory)

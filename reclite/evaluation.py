@@ -19,8 +19,9 @@ import scipy.sparse as sp
 
 from . import metrics as _m
 from ._typing import INDEX_DTYPE
+from ._validation import check_bool, check_cutoffs, check_option, parse_memory
 from .data.dataset import Dataset
-from .errors import DataError, RecliteError
+from .errors import DataError, ParameterError, ParameterTypeError, RecliteError
 
 __all__ = ["evaluate", "evaluate_recommendations", "METRICS", "DEFAULT_METRICS"]
 
@@ -33,27 +34,24 @@ DEFAULT_METRICS = _m.METRICS
 
 
 # ---------------------------------------------------------------------- helpers
-def _cutoffs(k: int | Iterable[int]) -> list[int]:
-    ks = [k] if np.ndim(k) == 0 else list(k)  # type: ignore[arg-type]
-    if not ks:
-        raise ValueError("k must name at least one cut-off")
-    for v in ks:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < 1:
-            raise ValueError(f"k must be a positive integer or a list of them, got {v!r}")
-    return sorted({int(v) for v in ks})
-
-
 def _metric_names(metrics: str | Sequence[str] | None) -> list[str]:
     if metrics is None:
         return list(DEFAULT_METRICS)
+    if not isinstance(metrics, (str, Iterable)):
+        raise ParameterTypeError(f"metrics must be a metric name or a list of them, got {metrics!r} "
+                                 f"({type(metrics).__name__})")
     names = [metrics] if isinstance(metrics, str) else list(metrics)
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise ParameterTypeError(f"metrics must be metric names (strings), got {bad[0]!r}; "
+                                 f"known metrics: {', '.join(METRICS)}")
     names = [n.strip().lower() for n in names]
     unknown = [n for n in names if n not in METRICS]
     if unknown:
-        raise RecliteError(f"unknown metric {', '.join(repr(n) for n in unknown)}; "
-                           f"known metrics: {', '.join(METRICS)}")
+        raise ParameterError(f"unknown metric {', '.join(repr(n) for n in unknown)}; "
+                             f"known metrics: {', '.join(METRICS)}")
     if not names:
-        raise RecliteError(f"no metric asked for; known metrics: {', '.join(METRICS)}")
+        raise ParameterError(f"no metric asked for; known metrics: {', '.join(METRICS)}")
     return list(dict.fromkeys(names))
 
 
@@ -64,7 +62,7 @@ def _same_map(a: Any, b: Any) -> bool:
 def _check_pair(train: Dataset, test: Dataset) -> None:
     for name, d in (("train", train), ("test", test)):
         if not isinstance(d, Dataset):
-            raise TypeError(f"{name} must be a reclite Dataset, got {type(d).__name__}")
+            raise ParameterTypeError(f"{name} must be a reclite Dataset, got {type(d).__name__}")
     if not (_same_map(train.users, test.users) and _same_map(train.items, test.items)):
         raise DataError("train and test do not share their user and item maps; make both with "
                         "one of the reclite.split functions (or Dataset.subset) of one Dataset")
@@ -198,7 +196,13 @@ def evaluate(
     train, test : Dataset
         A split of one Dataset (same IdMaps), e.g. from :mod:`reclite.split`.
     k : int or list of int, default=10
-        Cut-offs; the lists are computed once at the largest.
+        Cut-offs (positive integers); the lists are computed once at the largest.
+        A cut-off may exceed the number of items: the lists then hold every item a
+        user can be recommended (``n_items`` minus their training items), the
+        missing slots count as empty and each metric keeps its definition (e.g.
+        ``precision@k`` divides by ``k``, ``recall@k`` equals recall at the full
+        list), so lists are never wider than the catalogue and no users x k array is
+        built.
     metrics : list of str, optional
         Among :data:`METRICS` (default: all of them): ``ndcg``, ``recall``,
         ``calibrated_recall``, ``precision``, ``map``, ``mrr``, ``hit_rate``,
@@ -236,24 +240,28 @@ def evaluate(
     >>> reclite.evaluate(reclite.Popularity(), train, test, k=[10, 20])  # doctest: +SKIP
     """
     _check_pair(train, test)
-    ks = _cutoffs(k)
+    ks = check_cutoffs(k)
     names = _metric_names(metrics)
     if fold_in is not None:
         _check_pair(train, fold_in)
+    if max_memory is not None:
+        parse_memory(max_memory)
+    per_user = check_bool(per_user, "per_user")
+    show_progress = check_bool(show_progress, "show_progress")
     if not _fitted(model):
         log.info("fitting %s on the training split", type(model).__name__)
         model.fit(train)
     n_users_, n_items_ = getattr(model, "n_users_", None), getattr(model, "n_items_", None)
     if (n_users_, n_items_) != (train.n_users, train.n_items) or not (
             _same_map(model.users_, train.users) and _same_map(model.items_, train.items)):
-        raise RecliteError(f"the model was fitted on {n_users_} users x {n_items_} items that are not "
-                           f"train's {train.n_users} x {train.n_items}; fit it on a split of the same "
-                           "Dataset (or leave it unfitted and evaluate fits it on train)")
+        raise ParameterError(f"the model was fitted on {n_users_} users x {n_items_} items that are not "
+                             f"train's {train.n_users} x {train.n_items}; fit it on a split of the same "
+                             "Dataset (or leave it unfitted and evaluate fits it on train)")
     users, T = _test_rows(test)
-    kmax = ks[-1]
+    kmax = ks[-1]  # the model clamps its lists to the items it can recommend
     if len(users) == 0:
         warnings.warn("no user has a test item: nothing to evaluate", RuntimeWarning, stacklevel=2)
-        topk = np.empty((0, kmax), dtype=INDEX_DTYPE)
+        topk = np.empty((0, min(kmax, train.n_items)), dtype=INDEX_DTYPE)
     elif fold_in is not None:
         topk = _fold_in_lists(model, users, fold_in, kmax, max_memory)
     else:
@@ -291,6 +299,8 @@ def evaluate_recommendations(
     test : Dataset
         The held-out interactions (row order and maps of the split).
     k : int or list of int, default=10
+        Cut-offs (positive integers); one larger than the longest list counts the
+        missing slots as empty, as in :func:`evaluate`.
     metrics : list of str, optional
         Default: the accuracy metrics plus ``coverage``, and ``novelty`` and
         ``popularity`` when ``train`` is given (they need it).
@@ -312,19 +322,22 @@ def evaluate_recommendations(
         flattered.
     """
     if not isinstance(test, Dataset):
-        raise TypeError(f"test must be a reclite Dataset, got {type(test).__name__}")
-    if on_unknown not in ("raise", "miss"):
-        raise ValueError(f"on_unknown must be 'raise' or 'miss', got {on_unknown!r}")
+        raise ParameterTypeError(f"test must be a reclite Dataset, got {type(test).__name__}")
+    check_option(on_unknown, "on_unknown", ("raise", "miss"))
+    per_user = check_bool(per_user, "per_user")
     if train is not None:
         _check_pair(train, test)
-    ks = _cutoffs(k)
+    ks = check_cutoffs(k)
     if metrics is None:
         names = [*_m.ACCURACY_METRICS, "coverage"] + (["novelty", "popularity"] if train is not None else [])
     else:
         names = _metric_names(metrics)
         need = [m for m in names if m in ("novelty", "popularity")]
         if need and train is None:
-            raise RecliteError(f"{', '.join(need)} need the training split: pass train=")
+            raise ParameterError(f"{', '.join(need)} need the training split: pass train=")
+    if not isinstance(recs, pd.DataFrame):
+        raise ParameterTypeError(f"recs must be a pandas DataFrame with columns user, item and rank or score, "
+                                 f"got {type(recs).__name__}")
     missing = [c for c in ("user", "item") if c not in recs.columns]
     order_col = "rank" if "rank" in recs.columns else ("score" if "score" in recs.columns else None)
     if missing or order_col is None:
@@ -361,8 +374,10 @@ def evaluate_recommendations(
     row_of[users] = np.arange(len(users))
     r = row_of[uidx]
     sel = (r >= 0) & (pos < kmax)
-    # an unknown item keeps its slot as a miss (-1, like an empty slot): later items keep their ranks
-    topk = np.full((len(users), kmax), -1, dtype=INDEX_DTYPE)
+    # an unknown item keeps its slot as a miss (-1, like an empty slot): later items keep their ranks;
+    # the lists are as wide as the longest one, not kmax (missing slots count as empty)
+    width = min(kmax, int(pos[sel].max()) + 1 if sel.any() else 1)
+    topk = np.full((len(users), width), -1, dtype=INDEX_DTYPE)
     topk[r[sel], pos[sel]] = iidx[sel]
     return _results(topk, users, T, test, train, names, ks, test.n_items, per_user)
 

@@ -9,7 +9,8 @@ Every accuracy metric takes
   held-out items ``T_u`` (rows aligned with ``topk``). Every stored entry is
   relevant; stored values are ignored (binary relevance);
 - ``k``: the cut-off (default: the width of ``topk``; a ``k`` wider than ``topk``
-  counts the missing slots as empty),
+  counts the missing slots as empty, so ``precision@k`` still divides by ``k``; any
+  ``k`` costs memory and time in the width of ``topk`` only, never in ``k``),
 
 and returns one float64 value per user, ``NaN`` for users with no test item. Summaries
 average over users with at least one test item (``np.nanmean``).
@@ -40,12 +41,15 @@ Definitions (``hits_u@k`` = number of the first ``k`` items of ``u`` that are in
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
 from ._typing import INDEX_DTYPE, Float64Array
+from ._validation import check_cutoffs, check_int
+from .errors import ParameterError, ParameterTypeError
 
 __all__ = [
     "ACCURACY_METRICS",
@@ -85,12 +89,30 @@ def label(name: str, k: int) -> str:
 
 
 # ---------------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True, inline="always")
+def _write_accuracy(out, u, c, kk, nt, n_hits, dcg, ap, first, idcg):
+    denom = kk if kk < nt else nt
+    out[u, c, 0] = n_hits
+    out[u, c, 1] = n_hits / nt
+    out[u, c, 2] = n_hits / denom
+    out[u, c, 3] = n_hits / kk
+    out[u, c, 4] = dcg / idcg[denom - 1]
+    out[u, c, 5] = ap / denom
+    out[u, c, 6] = 1.0 / first if first > 0 else 0.0
+    out[u, c, 7] = 1.0 if n_hits > 0 else 0.0
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _accuracy_kernel(topk, t_indptr, t_indices, cutoffs, disc, idcg, out):
-    """out[u, c, m]: metric m (order of _ACC) of user u at cut-off cutoffs[c]."""
+    """out[u, c, m]: metric m (order of _ACC) of user u at cut-off cutoffs[c].
+
+    Only the ``min(kmax, width)`` slots of a list are visited; cut-offs past the
+    list's width see no further hit. ``disc`` covers those slots and ``idcg`` every
+    ``min(k, |T_u|)``."""
     n, width = topk.shape
     n_cut = cutoffs.shape[0]
     kmax = cutoffs[n_cut - 1]
+    stop = kmax if kmax < width else width
     nan = np.nan
     for u in prange(n):
         s = t_indptr[u]
@@ -106,36 +128,29 @@ def _accuracy_kernel(topk, t_indptr, t_indices, cutoffs, disc, idcg, out):
         ap = 0.0
         first = 0
         c = 0
-        for r in range(kmax):
-            if r < width:
-                item = topk[u, r]
-                if item >= 0:
-                    lo = s
-                    hi = e
-                    while lo < hi:  # binary search in the sorted test row
-                        mid = (lo + hi) >> 1
-                        if t_indices[mid] < item:
-                            lo = mid + 1
-                        else:
-                            hi = mid
-                    if lo < e and t_indices[lo] == item:
-                        n_hits += 1
-                        dcg += disc[r]
-                        ap += n_hits / (r + 1.0)
-                        if first == 0:
-                            first = r + 1
+        for r in range(stop):
+            item = topk[u, r]
+            if item >= 0:
+                lo = s
+                hi = e
+                while lo < hi:  # binary search in the sorted test row
+                    mid = (lo + hi) >> 1
+                    if t_indices[mid] < item:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo < e and t_indices[lo] == item:
+                    n_hits += 1
+                    dcg += disc[r]
+                    ap += n_hits / (r + 1.0)
+                    if first == 0:
+                        first = r + 1
             while c < n_cut and cutoffs[c] == r + 1:
-                kk = cutoffs[c]
-                denom = kk if kk < nt else nt
-                out[u, c, 0] = n_hits
-                out[u, c, 1] = n_hits / nt
-                out[u, c, 2] = n_hits / denom
-                out[u, c, 3] = n_hits / kk
-                out[u, c, 4] = dcg / idcg[denom - 1]
-                out[u, c, 5] = ap / denom
-                out[u, c, 6] = 1.0 / first if first > 0 else 0.0
-                out[u, c, 7] = 1.0 if n_hits > 0 else 0.0
+                _write_accuracy(out, u, c, cutoffs[c], nt, n_hits, dcg, ap, first, idcg)
                 c += 1
+        while c < n_cut:  # cut-offs past the list: the missing slots are empty
+            _write_accuracy(out, u, c, cutoffs[c], nt, n_hits, dcg, ap, first, idcg)
+            c += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -144,47 +159,55 @@ def _beyond_kernel(topk, cutoffs, selfinfo, share, out):
     n, width = topk.shape
     n_cut = cutoffs.shape[0]
     kmax = cutoffs[n_cut - 1]
+    stop = kmax if kmax < width else width
     for u in prange(n):
         cnt = 0
         s_info = 0.0
         s_pop = 0.0
         c = 0
-        for r in range(kmax):
-            if r < width:
-                item = topk[u, r]
-                if item >= 0:
-                    cnt += 1
-                    s_info += selfinfo[item]
-                    s_pop += share[item]
+        for r in range(stop):
+            item = topk[u, r]
+            if item >= 0:
+                cnt += 1
+                s_info += selfinfo[item]
+                s_pop += share[item]
             while c < n_cut and cutoffs[c] == r + 1:
-                if cnt > 0:
-                    out[u, c, 0] = s_info / cnt
-                    out[u, c, 1] = s_pop / cnt
-                else:
-                    out[u, c, 0] = np.nan
-                    out[u, c, 1] = np.nan
+                _write_beyond(out, u, c, cnt, s_info, s_pop)
                 c += 1
+        while c < n_cut:  # cut-offs past the list's width
+            _write_beyond(out, u, c, cnt, s_info, s_pop)
+            c += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _write_beyond(out, u, c, cnt, s_info, s_pop):
+    if cnt > 0:
+        out[u, c, 0] = s_info / cnt
+        out[u, c, 1] = s_pop / cnt
+    else:
+        out[u, c, 0] = np.nan
+        out[u, c, 1] = np.nan
 
 
 # ---------------------------------------------------------------------- checking
 def _check_topk(topk: object) -> np.ndarray:
     a = np.asarray(topk)
     if a.ndim != 2:
-        raise ValueError(f"topk must be 2-D (users x k), got shape {a.shape}")
+        raise ParameterError(f"topk must be 2-D (users x k), got shape {a.shape}")
     if a.dtype.kind not in "iu":
-        raise ValueError(f"topk must hold integer item indices (-1 = empty slot), got dtype {a.dtype}")
+        raise ParameterTypeError(f"topk must hold integer item indices (-1 = empty slot), got dtype {a.dtype}")
     return np.ascontiguousarray(a, dtype=INDEX_DTYPE)
 
 
 def _check_test(test: object, topk: np.ndarray) -> sp.csr_matrix:
     if not sp.issparse(test):
-        raise TypeError(f"test must be a users x items scipy sparse matrix, got {type(test).__name__}")
+        raise ParameterTypeError(f"test must be a users x items scipy sparse matrix, got {type(test).__name__}")
     t = sp.csr_matrix(test)
     if t.shape[0] != topk.shape[0]:
-        raise ValueError(f"test has {t.shape[0]} rows but topk has {topk.shape[0]}; "
-                         "row u of test must belong to row u of topk")
+        raise ParameterError(f"test has {t.shape[0]} rows but topk has {topk.shape[0]}; "
+                             "row u of test must belong to row u of topk")
     if topk.size and topk.max() >= t.shape[1]:
-        raise ValueError(f"topk holds item index {int(topk.max())} but test has {t.shape[1]} items")
+        raise ParameterError(f"topk holds item index {int(topk.max())} but test has {t.shape[1]} items")
     if not t.has_sorted_indices:
         t = t.sorted_indices()
     if t.nnz and not t.has_canonical_format:
@@ -194,42 +217,34 @@ def _check_test(test: object, topk: np.ndarray) -> sp.csr_matrix:
 
 
 def _check_cutoffs(k: int | Iterable[int] | None, width: int) -> np.ndarray:
-    if k is None:
-        ks = [width]
-    elif np.ndim(k) == 0:
-        ks = [k]  # type: ignore[list-item]
-    else:
-        ks = list(k)  # type: ignore[arg-type]
-    if not ks:
-        raise ValueError("k must name at least one cut-off")
-    out = []
-    for v in ks:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < 1:
-            raise ValueError(f"k must be a positive integer (or a list of them), got {v!r}")
-        out.append(int(v))
-    return np.array(sorted(set(out)), dtype=np.int64)
+    ks = [max(width, 1)] if k is None else check_cutoffs(k)
+    return np.array(ks, dtype=np.int64)
 
 
-def _discounts(kmax: int) -> tuple[np.ndarray, np.ndarray]:
-    disc = 1.0 / np.log2(np.arange(2, kmax + 2, dtype=np.float64))
+def _discounts(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``1/log2(r + 1)`` for ranks 1..n and its running sum (the ideal DCG at each depth)."""
+    disc = 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
     return disc, np.cumsum(disc)
 
 
 def _accuracy(topk: object, test: object, k: int | Iterable[int] | None) -> tuple[np.ndarray, np.ndarray]:
     """(out[u, c, m], cutoffs) for every accuracy metric; see _ACC for m."""
     t = _check_topk(topk)
-    test = _check_test(test, t)
+    T = _check_test(test, t)
     cutoffs = _check_cutoffs(k, t.shape[1])
-    disc, idcg = _discounts(int(cutoffs[-1]))
+    # discounts for the slots a list has and the ideal DCG of the longest test row:
+    # a cut-off beyond both (k=10**9) costs nothing more
+    max_nt = int(np.diff(T.indptr).max()) if T.shape[0] else 0
+    disc, idcg = _discounts(min(int(cutoffs[-1]), max(t.shape[1], max_nt, 1)))
     out = np.empty((t.shape[0], len(cutoffs), len(_ACC)), dtype=np.float64)
-    _accuracy_kernel(t, test.indptr.astype(np.int64, copy=False),
-                     test.indices.astype(INDEX_DTYPE, copy=False), cutoffs, disc, idcg, out)
+    _accuracy_kernel(t, T.indptr.astype(np.int64, copy=False),
+                     T.indices.astype(INDEX_DTYPE, copy=False), cutoffs, disc, idcg, out)
     return out, cutoffs
 
 
 def _one(name: str, topk: object, test: object, k: int | None) -> Float64Array:
     if k is not None and np.ndim(k) != 0:
-        raise ValueError(f"{name} takes one cut-off k; use ranking_metrics for several")
+        raise ParameterError(f"{name} takes one cut-off k; use ranking_metrics for several, got k={k!r}")
     out, _ = _accuracy(topk, test, k)
     return out[:, 0, _ACC.index(name)].copy()
 
@@ -372,7 +387,7 @@ def ranking_metrics(
     names = list(ACCURACY_METRICS) if metrics is None else list(metrics)
     unknown = [m for m in names if m not in _ACC]
     if unknown:
-        raise ValueError(f"unknown accuracy metric {', '.join(repr(m) for m in unknown)}; "
+        raise ParameterError(f"unknown accuracy metric {', '.join(repr(m) for m in unknown)}; "
                          f"known: {', '.join(ACCURACY_METRICS)}, hits")
     out, cutoffs = _accuracy(topk, test, k)
     return {label(m, kk): out[:, c, _ACC.index(m)].copy()
@@ -396,7 +411,7 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
     if sp.issparse(train):
         m = sp.csr_matrix(train)
     else:
-        raise TypeError(f"train must be a Dataset or a sparse matrix, got {type(train).__name__}")
+        raise ParameterTypeError(f"train must be a Dataset or a sparse matrix, got {type(train).__name__}")
     if not m.has_canonical_format:
         m = m.copy()
         m.sum_duplicates()
@@ -437,14 +452,14 @@ def beyond_accuracy_metrics(
     names = list(BEYOND_ACCURACY_METRICS) if metrics is None else list(metrics)
     unknown = [m for m in names if m not in BEYOND_ACCURACY_METRICS]
     if unknown:
-        raise ValueError(f"unknown beyond-accuracy metric {', '.join(repr(m) for m in unknown)}; "
+        raise ParameterError(f"unknown beyond-accuracy metric {', '.join(repr(m) for m in unknown)}; "
                          f"known: {', '.join(BEYOND_ACCURACY_METRICS)}")
     t = _check_topk(topk)
     cutoffs = _check_cutoffs(k, t.shape[1])
     pop, n_train = item_popularity(train)
     n_items = len(pop)
     if t.size and t.max() >= n_items:
-        raise ValueError(f"topk holds item index {int(t.max())} but train has {n_items} items")
+        raise ParameterError(f"topk holds item index {int(t.max())} but train has {n_items} items")
     res: dict[str, Float64Array | float] = {}
     per_user = None
     if "novelty" in names or "popularity" in names:
@@ -487,9 +502,10 @@ def coverage(topk: object, n_items: int, k: int | None = None) -> float:
     float
     """
     t = _check_topk(topk)
-    kk = int(_check_cutoffs(k, t.shape[1])[0])
+    n_items = check_int(n_items, "n_items", min_val=0)
+    kk = int(_check_cutoffs(_single_k("coverage", k), t.shape[1])[0])
     if t.size and t.max() >= n_items:
-        raise ValueError(f"topk holds item index {int(t.max())} but n_items is {n_items}")
+        raise ParameterError(f"topk holds item index {int(t.max())} but n_items is {n_items}")
     return _coverage(t, int(n_items), kk)
 
 
@@ -533,7 +549,13 @@ def popularity(topk: object, train: object, k: int | None = None) -> Float64Arra
     return beyond_accuracy_metrics(topk, train, k, ["popularity"])[label("popularity", _k_of(topk, k))]  # type: ignore[return-value]
 
 
-def _k_of(topk: object, k: int | None) -> int:
-    if k is not None and np.ndim(k) != 0:
-        raise ValueError("this metric takes one cut-off k; use beyond_accuracy_metrics for several")
-    return int(np.shape(topk)[1]) if k is None else int(k)
+def _single_k(name: str, k: Any) -> Any:
+    if k is not None and (np.ndim(k) != 0 or isinstance(k, (list, tuple, set))):
+        raise ParameterError(f"{name} takes one cut-off k; use beyond_accuracy_metrics for several, "
+                             f"got k={k!r}")
+    return k
+
+
+def _k_of(topk: Any, k: int | None) -> int:
+    _single_k("this metric", k)
+    return int(_check_cutoffs(k, int(np.shape(topk)[1]))[0])

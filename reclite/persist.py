@@ -147,6 +147,9 @@ def save_model(model: Any, directory: Any) -> Path:
     params = model.get_params(deep=False)
     if hasattr(model, "_params_to_json"):
         params = model._params_to_json()
+    if params.get("random_state") is not None and hasattr(model, "random_seed_"):
+        # a Generator or SeedSequence is not JSON: record the int seed the fit used
+        params = {**params, "random_state": int(model.random_seed_)}
     if not _jsonable(params):
         raise ModelFileError(f"{cls_name}: parameters are not JSON-serialisable: {params!r}")
     attrs, arrays = _encode(model)

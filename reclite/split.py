@@ -14,6 +14,10 @@ and has no test items. A user's test share is never cut short to fit.
 ``SeedSequence``) or None, turned into a Generator with ``np.random.default_rng``; no
 global random state is used. The same seed on the same Dataset gives the same split.
 
+**Bad parameters** raise :class:`~reclite.errors.ParameterError` (a ``ValueError``;
+:class:`~reclite.errors.ParameterTypeError`, also a ``TypeError``, for a wrong type)
+naming the parameter, its value and what was expected, before any work.
+
 **Speed.** Everything is vectorised over interactions: interactions are grouped by
 user with one sort (skipped when the Dataset is already ordered by user, as
 :meth:`Dataset.from_frame` leaves it), and a per-user random choice is a sort on
@@ -29,8 +33,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ._typing import RNGInput
+from ._validation import check_fraction, check_int, check_random_state
 from .data.dataset import Dataset, user_time_order
-from .errors import DataError
+from .errors import DataError, ParameterError, ParameterTypeError
 
 __all__ = [
     "Split",
@@ -70,16 +75,10 @@ class StrongSplit(NamedTuple):
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_int(value: object, name: str, min_val: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or int(value) < min_val:
-        raise ValueError(f"{name} must be an integer >= {min_val}, got {value!r}")
-    return int(value)
-
-
-def _check_fraction(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 < float(value) < 1.0:
-        raise ValueError(f"{name} must be a fraction strictly between 0 and 1, got {value!r}")
-    return float(value)
+def _check_ds(ds: object) -> Dataset:
+    if not isinstance(ds, Dataset):
+        raise ParameterTypeError(f"ds must be a reclite Dataset, got {type(ds).__name__}")
+    return ds
 
 
 def _user_counts(ds: Dataset) -> np.ndarray:
@@ -174,9 +173,10 @@ def random_holdout(
     >>> import reclite
     >>> train, test = reclite.split.random_holdout(reclite.demo_dataset(), 0.2, random_state=0)
     """
-    test_size = _check_fraction(test_size, "test_size")
-    min_train = _check_int(min_train, "min_train", 0)
-    rng = np.random.default_rng(random_state)
+    _check_ds(ds)
+    test_size = check_fraction(test_size, "test_size")
+    min_train = check_int(min_train, "min_train", min_val=0)
+    rng = check_random_state(random_state)
     counts = _user_counts(ds)
     n_test = _holdout_counts(counts, test_size, min_train)
     rank = _random_rank(ds, rng)
@@ -206,8 +206,9 @@ def leave_last_out(ds: Dataset, n: int = 1, *, min_train: int = 1) -> Split:
         When the Dataset has no timestamps ("last" is undefined without time; there is
         no silent fallback to storage order).
     """
-    n = _check_int(n, "n", 1)
-    min_train = _check_int(min_train, "min_train", 0)
+    _check_ds(ds)
+    n = check_int(n, "n", min_val=1)
+    min_train = check_int(min_train, "min_train", min_val=0)
     from_end = _time_rank_from_end(ds, "leave_last_out")
     counts = _user_counts(ds)
     eligible = counts >= n + min_train
@@ -242,12 +243,13 @@ def last_and_random(
     DataError
         When the Dataset has no timestamps.
     """
-    n_last = _check_int(n_last, "n_last", 0)
-    n_random = _check_int(n_random, "n_random", 0)
+    _check_ds(ds)
+    n_last = check_int(n_last, "n_last", min_val=0)
+    n_random = check_int(n_random, "n_random", min_val=0)
     if n_last + n_random == 0:
-        raise ValueError("n_last + n_random must be at least 1")
-    min_train = _check_int(min_train, "min_train", 0)
-    rng = np.random.default_rng(random_state)
+        raise ParameterError(f"n_last + n_random must be at least 1, got n_last={n_last}, n_random={n_random}")
+    min_train = check_int(min_train, "min_train", min_val=0)
+    rng = check_random_state(random_state)
     from_end = _time_rank_from_end(ds, "last_and_random")
     counts = _user_counts(ds)
     eligible = (counts >= n_last + n_random + min_train)[ds.user_idx]
@@ -290,19 +292,20 @@ def temporal(ds: Dataset, at: int | float, *, min_train: int = 0) -> Split:
     DataError
         When the Dataset has no timestamps.
     """
+    _check_ds(ds)
+    min_train = check_int(min_train, "min_train", min_val=0)
+    if isinstance(at, (bool, np.bool_)) or not isinstance(at, Real):
+        raise ParameterTypeError(f"at must be a timestamp (int) or a quantile in (0, 1), got {at!r} "
+                                 f"({type(at).__name__})")
+    if not isinstance(at, Integral):
+        check_fraction(at, "at (a quantile)")
     if not ds.has_time:
         raise DataError(f"{ds.name or 'data'}: temporal needs timestamps and this Dataset has none")
-    min_train = _check_int(min_train, "min_train", 0)
     t = ds.times
-    if isinstance(at, bool):
-        raise ValueError(f"at must be a timestamp (int) or a quantile in (0, 1), got {at!r}")
     if isinstance(at, Integral):
         cut = int(at)
-    elif isinstance(at, Real):
-        q = _check_fraction(at, "at (a quantile)")
-        cut = int(np.quantile(t, q, method="higher")) if len(t) else 0
     else:
-        raise ValueError(f"at must be a timestamp (int) or a quantile in (0, 1), got {at!r}")
+        cut = int(np.quantile(t, float(at), method="higher")) if len(t) else 0
     test = t >= cut
     if min_train > 0:
         n_before = np.bincount(ds.user_idx[~test], minlength=ds.n_users)
@@ -334,17 +337,17 @@ def kfold(
     Split
         ``(train, test)`` for fold 0, 1, ...; the assignment is drawn once, up front.
     """
-    n_folds = _check_int(n_folds, "n_folds", 2)
-    min_train = _check_int(min_train, "min_train", 0)
-    rng = np.random.default_rng(random_state)
+    _check_ds(ds)
+    n_folds = check_int(n_folds, "n_folds", min_val=2)
+    min_train = check_int(min_train, "min_train", min_val=0)
+    rng = check_random_state(random_state)
     counts = _user_counts(ds)
     offset = rng.integers(0, n_folds, size=ds.n_users)
     rank = _random_rank(ds, rng)
     fold = (rank + offset[ds.user_idx]) % n_folds
     eligible = (counts - -(-counts // n_folds) >= min_train)[ds.user_idx]
     fold[~eligible] = -1
-    for f in range(n_folds):
-        yield _split(ds, fold == f)
+    return (_split(ds, fold == f) for f in range(n_folds))
 
 
 def strong_generalization(
@@ -380,23 +383,27 @@ def strong_generalization(
 
     Raises
     ------
-    ValueError
+    ParameterError
         When more test users are asked for than there are eligible users.
     """
-    test_size = _check_fraction(test_size, "test_size")
-    min_train = _check_int(min_train, "min_train", 0)
-    rng = np.random.default_rng(random_state)
+    _check_ds(ds)
+    test_size = check_fraction(test_size, "test_size")
+    min_train = check_int(min_train, "min_train", min_val=0)
+    if isinstance(n_test_users, (bool, np.bool_)) or not isinstance(n_test_users, Real):
+        raise ParameterTypeError(f"n_test_users must be a count or a share in (0, 1), got {n_test_users!r} "
+                                 f"({type(n_test_users).__name__})")
+    if not isinstance(n_test_users, Integral):
+        check_fraction(n_test_users, "n_test_users")
+    rng = check_random_state(random_state)
     counts = _user_counts(ds)
     n_test = _holdout_counts(counts, test_size, min_train)
     eligible = np.flatnonzero(n_test > 0)
-    if isinstance(n_test_users, bool) or not isinstance(n_test_users, Real):
-        raise ValueError(f"n_test_users must be a count or a share in (0, 1), got {n_test_users!r}")
     if isinstance(n_test_users, Integral):
-        n_pick = _check_int(n_test_users, "n_test_users", 1)
+        n_pick = check_int(n_test_users, "n_test_users", min_val=1)
     else:
-        n_pick = max(1, round(_check_fraction(n_test_users, "n_test_users") * len(eligible)))
+        n_pick = max(1, round(check_fraction(n_test_users, "n_test_users") * len(eligible)))
     if n_pick > len(eligible):
-        raise ValueError(f"n_test_users={n_test_users!r} asks for {n_pick:,} test users but only "
+        raise ParameterError(f"n_test_users={n_test_users!r} asks for {n_pick:,} test users but only "
                          f"{len(eligible):,} users have enough interactions to split")
     picked = np.zeros(ds.n_users, dtype=bool)
     picked[rng.choice(eligible, size=n_pick, replace=False)] = True

@@ -2,6 +2,8 @@
 
 Contract (tested in ``tests/test_topk.py`` against a brute-force reference):
 
+- the output width is ``min(k, n_items)`` (``min(k, number of candidates)`` with
+  ``candidates``), so a ``k`` larger than the catalogue never allocates more than it;
 - each row gets exactly ``min(k, eligible)`` entries, best first;
 - an item excluded for that row (e.g. seen in training) is never returned, whatever
   its score; with ``candidates`` only those items are eligible;
@@ -17,6 +19,8 @@ import scipy.sparse as sp
 from numba import njit, prange
 
 from ._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
+from ._validation import check_k
+from .errors import ParameterError
 
 __all__ = ["topk"]
 
@@ -96,7 +100,10 @@ def topk(
     scores : ndarray of shape (n_rows, n_items)
         Dense scores (converted to float32 when needed).
     k : int
-        List length (>= 1).
+        List length: a positive integer (Python or numpy; a float such as 2.0 or
+        a bool raises :class:`~reclite.errors.ParameterTypeError`), clamped to the
+        number of items that can be returned (``n_items``, or the number of
+        candidates).
     exclude : csr_matrix of shape (n_rows, n_items), optional
         Row ``r``'s stored entries are the items never returned for row ``r``
         (typically the users' seen items). Stored values are ignored.
@@ -106,9 +113,9 @@ def topk(
 
     Returns
     -------
-    idx : ndarray of shape (n_rows, k), int32
-        Item indices, best first; ``-1`` pads rows with fewer than ``k`` eligible items.
-    score : ndarray of shape (n_rows, k), float32
+    idx : ndarray of shape (n_rows, min(k, n_items or candidates)), int32
+        Item indices, best first; ``-1`` pads rows with fewer eligible items.
+    score : ndarray of the same shape, float32
         Their scores; ``-inf`` in padded slots.
 
     Examples
@@ -118,20 +125,18 @@ def topk(
     >>> idx.tolist()
     [[2, 0]]
     """
+    k = check_k(k)
     scores = np.asarray(scores)
     if scores.ndim != 2:
-        raise ValueError(f"scores must be 2-D (rows x items), got shape {scores.shape}")
+        raise ParameterError(f"scores must be 2-D (rows x items), got shape {scores.shape}")
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(VALUE_DTYPE)
     scores = np.ascontiguousarray(scores)
-    k = int(k)
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
     n_rows, n_items = scores.shape
     if exclude is not None:
         exclude = sp.csr_matrix(exclude)
         if exclude.shape != scores.shape:
-            raise ValueError(f"exclude has shape {exclude.shape}, scores {scores.shape}")
+            raise ParameterError(f"exclude has shape {exclude.shape}, expected the scores' {scores.shape}")
         if not exclude.has_sorted_indices:
             exclude = exclude.sorted_indices()
         ex_indptr = exclude.indptr.astype(np.int64, copy=False)
@@ -143,16 +148,24 @@ def topk(
         candidates = np.asarray(candidates)
         if candidates.dtype == bool:
             if candidates.shape != (n_items,):
-                raise ValueError(f"candidate mask has shape {candidates.shape}, expected ({n_items},)")
+                raise ParameterError(f"candidates: a mask of shape {candidates.shape}, expected ({n_items},)")
             cand = candidates
         else:
+            if candidates.dtype.kind not in "iu" and candidates.size:
+                raise ParameterError(f"candidates must be item indices or a boolean mask, got dtype "
+                                     f"{candidates.dtype}")
             cand = np.zeros(n_items, dtype=bool)
-            cidx = candidates.astype(np.int64)
+            cidx = candidates.astype(np.int64).reshape(-1)
             if cidx.size and (cidx.min() < 0 or cidx.max() >= n_items):
-                raise ValueError(f"candidate item index out of range [0, {n_items})")
+                raise ParameterError(f"candidates: item index out of range [0, {n_items}): "
+                                     f"{int(cidx.min())}..{int(cidx.max())}")
             cand[cidx] = True
+        k = min(k, int(np.count_nonzero(cand)))
     else:
         cand = np.zeros(0, dtype=bool)
+        k = min(k, n_items)
+    if k == 0:  # nothing can be returned (no items or no candidates)
+        return np.empty((n_rows, 0), dtype=INDEX_DTYPE), np.empty((n_rows, 0), dtype=VALUE_DTYPE)
     out_idx = np.empty((n_rows, k), dtype=INDEX_DTYPE)
     out_score = np.empty((n_rows, k), dtype=scores.dtype)
     _topk_kernel(scores, k, ex_indptr, ex_indices, exclude is not None, cand,

@@ -7,7 +7,9 @@ import scipy.sparse as sp
 
 
 def topk_reference(scores, k, exclude=None, candidates=None):
-    """Sort every row by (-score, item index) with Python; drop excluded / non-candidates."""
+    """Sort every row by (-score, item index) with Python; drop excluded / non-candidates.
+
+    The output is ``min(k, n_items)`` wide (``min(k, number of candidates)`` with candidates)."""
     scores = np.asarray(scores, dtype=np.float32)
     n_rows, n_items = scores.shape
     ex = sp.csr_matrix(exclude) if exclude is not None else None
@@ -17,6 +19,7 @@ def topk_reference(scores, k, exclude=None, candidates=None):
             m = np.zeros(n_items, dtype=bool)
             m[candidates] = True
             candidates = m
+    k = min(k, n_items if candidates is None else int(candidates.sum()))  # never wider than the catalogue
     out_i = np.full((n_rows, k), -1, dtype=np.int32)
     out_s = np.full((n_rows, k), -np.inf, dtype=np.float32)
     for r in range(n_rows):

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import reclite
 from reclite import metrics as M
 from reclite import split
-from reclite.errors import DataError, RecliteError, UnknownIdError
+from reclite.errors import DataError, ParameterError, ParameterTypeError, RecliteError, UnknownIdError
 from reclite.models.base import Recommender
 
 from ._reference import beyond_accuracy_reference, ranking_metrics_reference
@@ -239,3 +239,80 @@ def test_evaluate_recommendations_errors(parts):
     with pytest.raises(DataError, match="row 1: column 'rank' is 'first'"):
         reclite.evaluate_recommendations(pd.DataFrame({"user": ["u1"], "item": ["i1"], "rank": ["first"]}),
                                          test)
+
+
+# ---------------------------------------------------------------------- cut-offs beyond the catalogue
+def test_evaluate_cutoffs_beyond_the_catalogue_are_computed_without_wide_arrays(parts):
+    """40 items: k = 10**12 lists every recommendable item; missing slots count as empty."""
+    train, test = parts
+    model = RandomFactors().fit(train)
+    huge = 10**12
+    res = reclite.evaluate(model, train, test, k=[5, train.n_items, huge]).set_index("k")
+    at_n, at_huge = res.loc[train.n_items], res.loc[huge]
+    # the list at n_items already holds every unseen item: every test item is found
+    assert at_n["recall"] == pytest.approx(1.0) and at_n["hit_rate"] == pytest.approx(1.0)
+    for m in ("recall", "calibrated_recall", "ndcg", "map", "mrr", "hit_rate", "coverage", "novelty",
+              "popularity"):
+        assert at_huge[m] == pytest.approx(at_n[m], rel=1e-12), m
+    # precision keeps its definition, hits / k
+    assert at_huge["precision"] == pytest.approx(at_n["precision"] * train.n_items / huge, rel=1e-9)
+    # brute force at n_items: the lists themselves
+    T = test.matrix()
+    users = np.flatnonzero(np.diff(T.indptr))
+    top, _ = model.recommend_indices(users, huge)
+    assert top.shape == (len(users), train.n_items)
+    want = expected_from_lists(top, T[users], train, train.n_items)
+    for m in M.ACCURACY_METRICS:
+        assert at_n[m] == pytest.approx(want[m], rel=1e-9), m
+
+
+def test_evaluate_fold_in_with_a_huge_cutoff(data):
+    train, fold_in, test = split.strong_generalization(data, 10, 0.3, random_state=1)
+    model = RandomFactors().fit(train)
+    small = reclite.evaluate(model, train, test, k=train.n_items, fold_in=fold_in).iloc[0]
+    huge = reclite.evaluate(model, train, test, k=10**11, fold_in=fold_in).iloc[0]
+    assert huge["recall"] == pytest.approx(small["recall"]) and huge["ndcg"] == pytest.approx(small["ndcg"])
+
+
+def test_evaluate_recommendations_huge_cutoff_uses_the_list_width(parts):
+    train, test = parts
+    model = RandomFactors().fit(train)
+    recs = model.recommend(k=7)
+    a = reclite.evaluate_recommendations(recs, test, k=[7, 10**12], train=train).set_index("k")
+    assert a.loc[10**12, "recall"] == pytest.approx(a.loc[7, "recall"])
+    assert a.loc[10**12, "precision"] == pytest.approx(a.loc[7, "precision"] * 7 / 10**12)
+
+
+# ---------------------------------------------------------------------- parameter errors
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(k=0), ParameterError, "k must be a positive integer, got 0"),
+    (dict(k=2.5), ParameterTypeError, "k must be a positive integer, got 2.5 (float)"),
+    (dict(k=[10, -1]), ParameterError, "k must be a positive integer or a list of them, got -1 in [10, -1]"),
+    (dict(k=[10, 20.0]), ParameterTypeError, "k must be a positive integer or a list of them, got 20.0 (float)"),
+    (dict(k=[]), ParameterError, "k must name at least one cut-off"),
+    (dict(metrics=["ndgc"]), ParameterError, "unknown metric 'ndgc'"),
+    (dict(metrics=[3]), ParameterTypeError, "metrics must be metric names (strings), got 3"),
+    (dict(max_memory="lots"), ParameterError, "max_memory must be a size such as '1GB'"),
+    (dict(per_user="yes"), ParameterTypeError, "per_user must be True or False, got 'yes' (str)"),
+])
+def test_evaluate_parameter_errors(parts, kwargs, error, message):
+    train, test = parts
+    model = reclite.Popularity()
+    with pytest.raises(error) as info:
+        reclite.evaluate(model, train, test, **kwargs)
+    assert type(info.value) is error and str(info.value).startswith(message), str(info.value)
+    assert not hasattr(model, "seen_")  # checked before fitting anything
+
+
+def test_evaluate_argument_type_errors(parts):
+    train, test = parts
+    with pytest.raises(ParameterTypeError, match="^test must be a reclite Dataset, got csr_matrix$"):
+        reclite.evaluate(reclite.Popularity(), train, test.matrix())
+    with pytest.raises(ParameterTypeError, match="^test must be a reclite Dataset, got DataFrame$"):
+        reclite.evaluate_recommendations(pd.DataFrame(), test.to_frame())
+    with pytest.raises(ParameterTypeError, match="^recs must be a pandas DataFrame"):
+        reclite.evaluate_recommendations({"user": [1]}, test)
+    with pytest.raises(ParameterError, match="^on_unknown must be one of 'raise', 'miss', got 'drop'$"):
+        reclite.evaluate_recommendations(pd.DataFrame(), test, on_unknown="drop")
+    with pytest.raises(ParameterError, match="not train's 80 x 40"):
+        reclite.evaluate(reclite.Popularity().fit(sp.csr_matrix(np.ones((2, 2), dtype=np.float32))), train, test)

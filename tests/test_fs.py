@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from reclite._fs import atomic_dir, atomic_write
-from reclite._typing import parse_memory
+from reclite._validation import parse_memory
 from reclite.errors import OutputError, UnknownIdError
 from reclite.persist import is_model_directory
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reclite import metrics as M
+from reclite.errors import ParameterError, ParameterTypeError
 
 from ._reference import beyond_accuracy_reference, ranking_metrics_reference
 
@@ -220,6 +221,53 @@ def test_beyond_accuracy_metrics_match_reference(case, seed):
     assert got[f"coverage@{k}"] == pytest.approx(ref["coverage"])
     np.testing.assert_allclose(got[f"novelty@{k}"], ref["novelty"], rtol=1e-12)
     np.testing.assert_allclose(got[f"popularity@{k}"], ref["popularity"], rtol=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lists_and_tests(), st.sampled_from([10**6, 10**12, 2**62]))
+def test_cutoffs_far_beyond_the_lists_match_the_reference(case, huge):
+    """A cut-off of 10**12 costs nothing: past the list and the test rows only precision changes."""
+    top, test, _ = case
+    beyond = top.shape[1] + test.shape[1] + 1  # past every list slot and every test row's length
+    ref = ranking_metrics_reference(top, test, beyond)
+    got = M.ranking_metrics(top, test, k=[1, huge], metrics=[*M.ACCURACY_METRICS, "hits"])
+    for name, values in ref.items():
+        want = np.asarray(values, dtype=np.float64)
+        if name == "precision":
+            want = want * beyond / huge
+        np.testing.assert_allclose(got[f"{name}@{huge}"], want, rtol=1e-12, atol=1e-300, err_msg=name)
+    train = sp.random(6, test.shape[1], density=0.4, format="csr", random_state=1)
+    b_got = M.beyond_accuracy_metrics(top, train, k=huge)
+    b_ref = beyond_accuracy_reference(top, train, beyond)
+    if train.nnz:
+        assert b_got[f"coverage@{huge}"] == pytest.approx(b_ref["coverage"])
+        np.testing.assert_allclose(b_got[f"novelty@{huge}"], b_ref["novelty"], rtol=1e-12)
+
+
+def test_bad_cutoffs_and_arguments_are_parameter_errors():
+    top = np.zeros((1, 3), dtype=np.int32)
+    t = csr([[0]], 3)
+    for bad, error in [(0, ParameterError), (2.5, ParameterTypeError), (True, ParameterTypeError),
+                       ([3, -1], ParameterError), ([], ParameterError)]:
+        with pytest.raises(error, match="^k must "):
+            M.ranking_metrics(top, t, k=bad)
+        with pytest.raises(error, match="^k must "):
+            M.beyond_accuracy_metrics(top, t, k=bad)
+    with pytest.raises(ParameterError, match=r"^recall takes one cut-off k; use ranking_metrics for several, "
+                                             r"got k=\[1, 2\]$"):
+        M.recall(top, t, k=[1, 2])
+    with pytest.raises(ParameterError, match="coverage takes one cut-off k"):
+        M.coverage(top, 3, k=[1, 2])
+    with pytest.raises(ParameterTypeError, match="^n_items must be an integer >= 0, got 3.0"):
+        M.coverage(top, 3.0)
+    with pytest.raises(ParameterTypeError, match="^test must be a users x items scipy sparse matrix, got list$"):
+        M.recall(top, [[0]])
+    with pytest.raises(ParameterTypeError, match="^train must be a Dataset or a sparse matrix, got list$"):
+        M.novelty(top, [[0]])
+    with pytest.raises(ParameterError, match="^topk must be 2-D"):
+        M.recall(np.zeros(3, dtype=np.int32), t)
+    assert M.coverage(top, 3, k=10**12) == pytest.approx(1 / 3)
+    assert M.novelty(top, t, k=10**12).shape == (1,)
 
 
 # ---------------------------------------------------------------------- peer: implicit

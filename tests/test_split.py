@@ -8,7 +8,7 @@ import pytest
 
 import reclite
 from reclite import split
-from reclite.errors import DataError
+from reclite.errors import DataError, ParameterError, ParameterTypeError
 
 
 def make_ds(seed: int = 0, n_users: int = 60, n_items: int = 50, shuffle: bool = False,
@@ -241,3 +241,67 @@ def test_strong_generalization_share_and_too_many(ds):
 def test_splits_return_named_pairs(ds):
     sp_ = split.random_holdout(ds, random_state=0)
     assert isinstance(sp_, split.Split) and sp_.train is sp_[0]
+
+
+# ---------------------------------------------------------------------- parameter errors
+@pytest.mark.parametrize("call, error, message", [
+    (lambda d: split.random_holdout(d, 0.0), ParameterError, "test_size must be a fraction strictly between "
+                                                           "0 and 1, got 0.0"),
+    (lambda d: split.random_holdout(d, "0.2"), ParameterTypeError, "test_size must be a fraction strictly "
+                                                                  "between 0 and 1, got '0.2' (str)"),
+    (lambda d: split.random_holdout(d, 0.2, min_train=-1), ParameterError, "min_train must be an integer >= 0, "
+                                                                          "got -1"),
+    (lambda d: split.random_holdout(d, 0.2, min_train=1.0), ParameterTypeError, "min_train must be an integer "
+                                                                               ">= 0, got 1.0 (float)"),
+    (lambda d: split.random_holdout(d, 0.2, random_state=-3), ParameterError, "random_state must be a "
+                                                                             "non-negative int"),
+    (lambda d: split.random_holdout(d, 0.2, random_state="x"), ParameterTypeError, "random_state must be a "
+                                                                                  "non-negative int"),
+    (lambda d: split.leave_last_out(d, 0), ParameterError, "n must be an integer >= 1, got 0"),
+    (lambda d: split.leave_last_out(d, True), ParameterTypeError, "n must be an integer >= 1, got True (bool)"),
+    (lambda d: split.last_and_random(d, 0, 0), ParameterError, "n_last + n_random must be at least 1, got "
+                                                              "n_last=0, n_random=0"),
+    (lambda d: split.last_and_random(d, -1, 2), ParameterError, "n_last must be an integer >= 0, got -1"),
+    (lambda d: split.temporal(d, at="2020"), ParameterTypeError, "at must be a timestamp (int) or a quantile "
+                                                                "in (0, 1), got '2020' (str)"),
+    (lambda d: split.temporal(d, at=True), ParameterTypeError, "at must be a timestamp"),
+    (lambda d: split.temporal(d, at=1.0), ParameterError, "at (a quantile) must be a fraction strictly between"),
+    (lambda d: split.kfold(d, 1), ParameterError, "n_folds must be an integer >= 2, got 1"),
+    (lambda d: split.kfold(d, 5, random_state=np.random.RandomState(0)), ParameterTypeError, "random_state"),
+    (lambda d: split.strong_generalization(d, 0), ParameterError, "n_test_users must be an integer >= 1, got 0"),
+    (lambda d: split.strong_generalization(d, 1.5), ParameterError, "n_test_users must be a fraction strictly "
+                                                                   "between 0 and 1, got 1.5"),
+    (lambda d: split.strong_generalization(d, "ten"), ParameterTypeError, "n_test_users must be a count or a "
+                                                                         "share in (0, 1), got 'ten' (str)"),
+    (lambda d: split.random_holdout(d.to_frame(), 0.2), ParameterTypeError, "ds must be a reclite Dataset, got "
+                                                                           "DataFrame"),
+])
+def test_bad_split_parameters_are_parameter_errors(ds, call, error, message):
+    with pytest.raises(error) as info:
+        call(ds)
+    assert type(info.value) is error
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_kfold_checks_its_parameters_when_called_not_when_iterated(ds):
+    with pytest.raises(ParameterError, match="n_folds"):
+        split.kfold(ds, 0)  # no next() needed
+    folds = split.kfold(ds, 3, random_state=np.random.default_rng(0))
+    again = list(split.kfold(ds, 3, random_state=np.random.default_rng(0)))
+    assert [pairs(f.test) for f in folds] == [pairs(f.test) for f in again]
+
+
+def test_temporal_checks_the_cut_before_the_timestamps(ds):
+    no_time = make_ds(time=False)
+    with pytest.raises(ParameterError, match="at must be a timestamp"):
+        split.temporal(no_time, at="late")
+    with pytest.raises(DataError, match="temporal needs timestamps"):
+        split.temporal(no_time, at=0.5)
+
+
+def test_splits_take_generators_and_seed_sequences(ds):
+    a = split.random_holdout(ds, 0.3, random_state=np.random.default_rng(4))
+    b = split.random_holdout(ds, 0.3, random_state=np.random.default_rng(4))
+    c = split.random_holdout(ds, 0.3, random_state=np.random.SeedSequence(4))
+    d = split.random_holdout(ds, 0.3, random_state=np.random.SeedSequence(4))
+    assert pairs(a.test) == pairs(b.test) and pairs(c.test) == pairs(d.test)

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reclite.errors import ParameterError, ParameterTypeError
 from reclite.topk import topk
 
 from ._reference import topk_reference
@@ -37,16 +38,31 @@ def test_topk_user_saw_everything():
     assert idx.tolist() == [[-1, -1]]
 
 
-def test_topk_k_larger_than_items():
-    idx, _ = topk(np.array([[1.0, 3.0]]), 5)
-    assert idx.tolist() == [[1, 0, -1, -1, -1]]
+def test_topk_k_larger_than_items_is_clamped_to_the_catalogue():
+    idx, s = topk(np.array([[1.0, 3.0], [2.0, 0.0]]), 5)
+    assert idx.tolist() == [[1, 0], [0, 1]]
+    assert s.shape == (2, 2)
+    # a k far beyond memory costs no more than the catalogue
+    idx, _ = topk(np.array([[1.0, 3.0, 2.0]]), 10**11)
+    assert idx.tolist() == [[1, 2, 0]]
+
+
+def test_topk_k_is_clamped_to_the_candidates_and_keeps_padding_for_exclusions():
+    scores = np.array([[5.0, 4.0, 3.0, 2.0]])
+    idx, _ = topk(scores, 100, candidates=np.array([3, 1]))
+    assert idx.tolist() == [[1, 3]]
+    # exclusions vary per row, so they pad with -1 rather than narrow the output
+    idx, _ = topk(scores, 100, exclude=sp.csr_matrix(np.array([[1, 0, 0, 0]])), candidates=np.array([0, 2]))
+    assert idx.tolist() == [[2, -1]]
+    idx, s = topk(scores, 3, candidates=np.zeros(4, dtype=bool))
+    assert idx.shape == s.shape == (1, 0)
 
 
 def test_topk_candidates_index_and_mask_agree():
     scores = np.array([[5.0, 4.0, 3.0, 2.0]])
     a, _ = topk(scores, 3, candidates=np.array([3, 1]))
     b, _ = topk(scores, 3, candidates=np.array([False, True, False, True]))
-    assert a.tolist() == b.tolist() == [[1, 3, -1]]
+    assert a.tolist() == b.tolist() == [[1, 3]]  # k=3 clamped to the 2 candidates
 
 
 def test_topk_nan_ranks_last_but_stays_eligible():
@@ -54,9 +70,28 @@ def test_topk_nan_ranks_last_but_stays_eligible():
     assert idx.tolist() == [[1, 0, 2]]
 
 
-def test_topk_rejects_bad_k():
-    with pytest.raises(ValueError, match="k must be at least 1"):
-        topk(np.zeros((1, 3)), 0)
+@pytest.mark.parametrize("k, error", [
+    (0, ParameterError), (-1, ParameterError), (2.5, ParameterTypeError), (2.0, ParameterTypeError),
+    (True, ParameterTypeError), ("3", ParameterTypeError), (None, ParameterTypeError),
+])
+def test_topk_rejects_bad_k(k, error):
+    with pytest.raises(error, match=r"^k must be a positive integer, got ") as info:
+        topk(np.zeros((1, 3)), k)
+    assert repr(k) in str(info.value)
+
+
+def test_topk_takes_numpy_integers():
+    idx, _ = topk(np.array([[1.0, 3.0, 2.0]]), np.int64(2))
+    assert idx.tolist() == [[1, 2]]
+
+
+def test_topk_rejects_bad_candidates_and_exclusions():
+    with pytest.raises(ParameterError, match=r"candidates: item index out of range \[0, 3\): -1..1"):
+        topk(np.zeros((1, 3)), 2, candidates=np.array([-1, 1]))
+    with pytest.raises(ParameterError, match=r"candidates: a mask of shape \(2,\), expected \(3,\)"):
+        topk(np.zeros((1, 3)), 2, candidates=np.array([True, False]))
+    with pytest.raises(ParameterError, match=r"exclude has shape \(1, 2\), expected the scores' \(1, 3\)"):
+        topk(np.zeros((1, 3)), 2, exclude=sp.csr_matrix((1, 2)))
 
 
 @settings(max_examples=60, deadline=None)

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._typing import INDEX_DTYPE, TIME_DTYPE, VALUE_DTYPE, RNGInput
-from ..errors import DataWarning
+from .._validation import check_float, check_int, check_option, check_random_state
+from ..errors import DataWarning, ParameterError
 from .dataset import Dataset, MultiHot
 from .idmap import IdMap
 
@@ -113,14 +114,11 @@ _ERA_FLOOR = 0.03  # a user's lowest relative interest in any decade
 
 
 # ---------------------------------------------------------------------------- helpers
-def _check(name: str, value: float, low: float, high: float = np.inf, *, integer: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if integer and int(value) != value:
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if not (low <= value <= high):
-        hi = "" if high == np.inf else f" and at most {high}"
-        raise ValueError(f"{name} must be at least {low}{hi}, got {value!r}")
+def _check(name: str, value: float, low: float, high: float | None = None, *, integer: bool = False) -> None:
+    if integer:
+        check_int(value, name, min_val=int(low), max_val=None if high is None else int(high))
+    else:
+        check_float(value, name, min_val=low, max_val=high)
 
 
 def _year_to_unix(year: np.ndarray | float) -> np.ndarray:
@@ -532,8 +530,10 @@ def synthetic_dataset(
 
     Raises
     ------
-    ValueError
-        For sizes or knobs out of range, e.g. fewer interactions than users.
+    ParameterError
+        For sizes or knobs out of range, e.g. fewer interactions than users
+        (:class:`~reclite.errors.ParameterTypeError` for a wrong type, e.g. a
+        float for a count); the message names the parameter.
 
     Examples
     --------
@@ -555,17 +555,17 @@ def synthetic_dataset(
     _check("style_concentration", style_concentration, 1e-3)
     _check("unknown_year_share", unknown_year_share, 0.0, 1.0)
     _check("recency_scale", recency_scale, 0.5)
+    _check("last_year", last_year, 1801, integer=True)
     _check("first_year", first_year, 1800, last_year, integer=True)
     _check("platform_start", platform_start, 1971, last_year, integer=True)
-    if values not in ("rating", "binary"):
-        raise ValueError(f"values must be 'rating' or 'binary', got {values!r}")
+    check_option(values, "values", ("rating", "binary"))
     if n_interactions < n_users:
-        raise ValueError(f"n_interactions ({n_interactions:,}) must be at least n_users ({n_users:,}): "
+        raise ParameterError(f"n_interactions ({n_interactions:,}) must be at least n_users ({n_users:,}): "
                          "every user has at least one interaction")
     if n_users * n_items >= 2**46:
-        raise ValueError(f"n_users x n_items = {n_users * n_items:.3g} is too large (limit 2^46)")
+        raise ParameterError(f"n_users x n_items = {n_users * n_items:.3g} is too large (limit 2^46)")
 
-    root = np.random.default_rng(random_state)
+    root = check_random_state(random_state)
     r_cat, r_people, r_users, r_inter, r_values = root.spawn(5)
 
     # ---- catalogue
@@ -614,7 +614,7 @@ def synthetic_dataset(
     cap = np.floor(max_user_fraction * np.searchsorted(avail_sorted, end_u)).astype(np.int64)
     cap = np.maximum(cap, 1)
     if n_interactions > cap.sum():
-        raise ValueError(
+        raise ParameterError(
             f"n_interactions ({n_interactions:,}) is more than {n_users:,} users can hold with "
             f"{n_items:,} items (at most {int(cap.sum()):,} with max_user_fraction={max_user_fraction}); "
             "ask for fewer interactions or more items")

@@ -28,7 +28,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray, parse_memory
+from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
+from .._validation import check_bool, check_k, check_option, parse_memory
 from ..data.dataset import Dataset
 from ..data.idmap import IdMap
 from ..errors import DataError, DataWarning, ParameterError, ParameterTypeError, RecliteError
@@ -76,7 +77,8 @@ def as_dataset(data: Dataset | sp.spmatrix | sp.sparray) -> Dataset:
         n_users, n_items = coo.shape
         return Dataset(coo.row, coo.col, coo.data, users=IdMap(np.arange(n_users), "user"),
                        items=IdMap(np.arange(n_items), "item"), name="matrix")
-    raise TypeError(f"fit expects a reclite Dataset or a users x items scipy sparse matrix, got {type(data).__name__}")
+    raise ParameterTypeError(f"fit expects a reclite Dataset or a users x items scipy sparse matrix, "
+                             f"got {type(data).__name__}")
 
 
 class Recommender(BaseEstimator):
@@ -84,7 +86,10 @@ class Recommender(BaseEstimator):
 
     Subclasses name every parameter in their own ``__init__`` (including
     ``confidence``, ``alpha`` and ``confidence_params``), store them verbatim and
-    validate them in ``_fit``.
+    validate them in ``_check_params`` (through :mod:`reclite._validation`), which
+    ``fit`` calls before any work: a parameter that cannot work raises
+    :class:`~reclite.errors.ParameterError` (or ``ParameterTypeError``) naming it,
+    before the confidence matrix is built and before an earlier fit is forgotten.
 
     Attributes
     ----------
@@ -139,9 +144,12 @@ class Recommender(BaseEstimator):
     def fit(self, data: Dataset | sp.spmatrix) -> Recommender:
         """Fit on a Dataset (or a users x items sparse matrix); returns ``self``.
 
-        Any earlier fit is forgotten: a second ``fit`` starts from scratch.
+        Any earlier fit is forgotten: a second ``fit`` starts from scratch. Parameters
+        are checked first (``_check_params``); a bad one raises
+        :class:`~reclite.errors.ParameterError` and leaves the model as it was.
         """
         ds = as_dataset(data)
+        self._check_params()
         if len(ds) == 0:
             raise DataError(f"{ds.name or 'data'}: no interactions to fit on")
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
@@ -172,6 +180,15 @@ class Recommender(BaseEstimator):
         C.sort_indices()
         return C, stats
 
+    def _check_params(self) -> None:
+        """Check every model parameter (``confidence``, ``alpha`` and
+        ``confidence_params`` are checked when the confidence matrix is built).
+
+        Called by ``fit`` before any work; raises
+        :class:`~reclite.errors.ParameterError` naming the parameter, its value and
+        what was expected. Subclasses with parameters override it.
+        """
+
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -189,10 +206,18 @@ class Recommender(BaseEstimator):
         return np.asarray(self._score(uidx, self.seen_[uidx]), dtype=VALUE_DTYPE)
 
     def _check_user_idx(self, user_idx: Any) -> IntArray:
-        uidx = np.asarray(user_idx, dtype=np.int64).reshape(-1)
-        if uidx.size and (uidx.min() < 0 or uidx.max() >= self.n_users_):
-            raise IndexError(f"user index out of range [0, {self.n_users_})")
-        return uidx.astype(INDEX_DTYPE)
+        return self._check_indices(user_idx, self.n_users_, "user_idx")
+
+    @staticmethod
+    def _check_indices(values: Any, n: int, name: str) -> np.ndarray:
+        """Indices in ``[0, n)`` (int array-like, any shape, flattened) as int32."""
+        arr = np.asarray(values)
+        if arr.size and arr.dtype.kind not in "iu":
+            raise ParameterTypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
+        idx = arr.astype(np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise ParameterError(f"{name}: index out of range [0, {n}): got {int(idx.min())}..{int(idx.max())}")
+        return idx.astype(INDEX_DTYPE)
 
     def _candidate_mask(self, items: Any, exclude: Any) -> np.ndarray | None:
         """Combine candidate item indices and excluded item indices into one mask."""
@@ -202,13 +227,20 @@ class Recommender(BaseEstimator):
         if items is not None:
             items = np.asarray(items)
             if items.dtype == bool:
+                if items.shape != (self.n_items_,):
+                    raise ParameterError(f"items: a boolean mask of shape {items.shape}, expected "
+                                         f"({self.n_items_},)")
                 mask = items.copy()
             else:
                 mask[:] = False
-                mask[np.asarray(items, dtype=np.int64)] = True
+                mask[self._check_indices(items, self.n_items_, "items")] = True
         if exclude is not None:
-            mask[np.asarray(exclude, dtype=np.int64)] = False
+            mask[self._check_indices(exclude, self.n_items_, "exclude")] = False
         return mask
+
+    def _n_recommendable(self, cand: np.ndarray | None) -> int:
+        """How many items a list can hold: every item, or the candidates left."""
+        return self.n_items_ if cand is None else int(np.count_nonzero(cand))
 
     def recommend_indices(
         self,
@@ -228,6 +260,10 @@ class Recommender(BaseEstimator):
         user_idx : array-like of int, optional
             Users (indices into ``users_``); all users when None.
         k : int, default=10
+            List length: a positive integer (a float, a bool or a value below 1
+            raises :class:`~reclite.errors.ParameterError` naming ``k``), clamped
+            to the number of items that can be recommended (``n_items_``, or the
+            candidates left), so a huge ``k`` costs no more than the catalogue.
         filter_seen : bool, default=True
             Never return an item the user has in training.
         items : array-like of int or bool mask, optional
@@ -242,13 +278,13 @@ class Recommender(BaseEstimator):
 
         Returns
         -------
-        idx : ndarray (n, k) int32, ``-1`` where fewer than ``k`` items are eligible
-        scores : ndarray (n, k) float32, ``-inf`` in padded slots
+        idx : ndarray (n, min(k, n_recommendable)) int32, ``-1`` where fewer items are eligible
+        scores : ndarray of the same shape, float32, ``-inf`` in padded slots
         """
         check_is_fitted(self)
-        if k is None or int(k) < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
-        k = int(k)
+        k = check_k(k)
+        filter_seen = check_bool(filter_seen, "filter_seen")
+        show_progress = check_bool(show_progress, "show_progress")
         uidx = (np.arange(self.n_users_, dtype=INDEX_DTYPE) if user_idx is None
                 else self._check_user_idx(user_idx))
         ex_matrix = None
@@ -256,8 +292,8 @@ class Recommender(BaseEstimator):
         if exclude is not None and sp.issparse(exclude):
             ex_matrix = sp.csr_matrix(exclude)
             if ex_matrix.shape != (self.n_users_, self.n_items_):
-                raise ValueError(f"exclude matrix has shape {ex_matrix.shape}, expected "
-                                 f"{(self.n_users_, self.n_items_)}")
+                raise ParameterError(f"exclude: a matrix of shape {ex_matrix.shape}, expected "
+                                     f"{(self.n_users_, self.n_items_)}")
             ex_items = None
         cand = self._candidate_mask(items, ex_items)
 
@@ -276,12 +312,18 @@ class Recommender(BaseEstimator):
     def _rank_batches(self, n: int, k: int, block: Any, cand: np.ndarray | None,
                       max_memory: int | str | None, show_progress: bool) -> tuple[IntArray, FloatArray]:
         """Top-k of ``n`` rows, scored a batch at a time: ``block(start, stop)`` gives the
-        batch's dense scores and the items excluded per row (csr or None)."""
+        batch's dense scores and the items excluded per row (csr or None).
+
+        ``k`` (already checked) is clamped to the items that can be recommended, so
+        the output is ``(n, min(k, n_recommendable))`` whatever ``k`` asked for."""
         from ..topk import topk
 
+        k = min(int(k), self._n_recommendable(cand))
         bs = batch_size(self.n_items_, max_memory)
         out_idx = np.empty((n, k), dtype=INDEX_DTYPE)
         out_score = np.empty((n, k), dtype=VALUE_DTYPE)
+        if k == 0:  # no candidate left: nothing to score
+            return out_idx, out_score
         starts = range(0, n, bs)
         if show_progress and n > bs:
             from tqdm.auto import tqdm
@@ -319,6 +361,8 @@ class Recommender(BaseEstimator):
         users : array-like of raw user ids, optional
             All training users when None.
         k : int, default=10
+            A positive integer, clamped to the number of items that can be
+            recommended (see :meth:`recommend_indices`).
         filter_seen : bool, default=True
         items : array-like of raw item ids, optional
             Candidate items; unknown ids raise.
@@ -338,8 +382,8 @@ class Recommender(BaseEstimator):
         with fewer than ``k`` eligible items has fewer rows.
         """
         check_is_fitted(self)
-        if on_unknown not in ("raise", "popular"):
-            raise ValueError(f"on_unknown must be 'raise' or 'popular', got {on_unknown!r}")
+        k = check_k(k)
+        check_option(on_unknown, "on_unknown", ("raise", "popular"))
         if users is None:
             raw_users = self.users_.ids
             uidx = np.arange(self.n_users_, dtype=INDEX_DTYPE)
@@ -351,9 +395,10 @@ class Recommender(BaseEstimator):
         excl = None if exclude is None or ex_rows is not None else self.items_.to_index(
             np.atleast_1d(np.asarray(exclude)), missing="skip")
         known = uidx >= 0
-        idx = np.full((len(uidx), int(k)), -1, dtype=INDEX_DTYPE)
-        score = np.full((len(uidx), int(k)), -np.inf, dtype=VALUE_DTYPE)
-        if known.any():
+        k = min(k, self._n_recommendable(self._candidate_mask(cand, excl)))
+        idx = np.full((len(uidx), k), -1, dtype=INDEX_DTYPE)
+        score = np.full((len(uidx), k), -np.inf, dtype=VALUE_DTYPE)
+        if known.any() and k > 0:
             ex_known = excl
             if ex_rows is not None:  # recommend_indices takes the rows in the model's user space
                 kn = np.flatnonzero(known)
@@ -364,7 +409,7 @@ class Recommender(BaseEstimator):
                                           exclude=ex_known, max_memory=max_memory,
                                           show_progress=show_progress)
             idx[known], score[known] = i, s
-        if not known.all():
+        if not known.all() and k > 0:
             n_unknown = int((~known).sum())
             warnings.warn(f"{n_unknown:,} unknown user{'s' if n_unknown != 1 else ''} "
                           "got the most popular items", DataWarning, stacklevel=2)
@@ -381,7 +426,7 @@ class Recommender(BaseEstimator):
                 def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix]:
                     return np.broadcast_to(pop, (stop - start, self.n_items_)), ex_rows[unk[start:stop]]
 
-                idx[unk], score[unk] = self._rank_batches(len(unk), int(k), block, cmask, max_memory, False)
+                idx[unk], score[unk] = self._rank_batches(len(unk), k, block, cmask, max_memory, False)
         return self._frame(raw_users, idx, score)
 
     def _interaction_rows(self, data: Dataset, raw_users: np.ndarray) -> sp.csr_matrix:
@@ -561,8 +606,7 @@ class Recommender(BaseEstimator):
         check_is_fitted(self)
         if not self.supports_history:
             raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
-        if k is None or int(k) < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+        k = check_k(k)  # clamped to the recommendable items in _rank_batches
         H = self._history_rows(history, times)
         n_empty = int(np.count_nonzero(np.diff(H.indptr) == 0))
         if n_empty:
@@ -642,8 +686,7 @@ class Recommender(BaseEstimator):
                                      "ids of the user's items)")
         if not self.supports_history:
             raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
-        if k is None or int(k) < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+        k = check_k(k)
         raw = np.atleast_1d(np.asarray(history))
         if raw.ndim != 1:
             raise ParameterError(f"history must be a list of item ids, got an array of shape {raw.shape}")
@@ -687,9 +730,11 @@ class Recommender(BaseEstimator):
     def similar_items(self, items: Any, k: int = 10) -> pd.DataFrame:
         """The ``k`` items most similar to each given item (raw ids), itself excluded.
 
+        ``k`` is a positive integer, clamped to ``n_items_ - 1`` (every other item).
         Returns a DataFrame with columns ``item, similar, score, rank``.
         """
         check_is_fitted(self)
+        k = check_k(k, self.n_items_ - 1)
         if not self.supports_similar_items:
             raise RecliteError(f"{type(self).__name__} has no item similarities; similar_items is not available")
         raw = np.atleast_1d(np.asarray(items))
@@ -699,7 +744,10 @@ class Recommender(BaseEstimator):
         sims = np.asarray(self._similar(iidx), dtype=VALUE_DTYPE)
         self_ex = sp.csr_matrix((np.ones(len(iidx), dtype=VALUE_DTYPE), iidx, np.arange(len(iidx) + 1)),
                                 shape=(len(iidx), self.n_items_))
-        i, s = topk(sims, k, exclude=self_ex)
+        if k == 0:  # a one-item catalogue: nothing else to list
+            i, s = np.empty((len(iidx), 0), dtype=INDEX_DTYPE), np.empty((len(iidx), 0), dtype=VALUE_DTYPE)
+        else:
+            i, s = topk(sims, k, exclude=self_ex)
         frame = self._frame(raw, i, s)
         return frame.rename(columns={"user": "item", "item": "similar"})
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
-from sklearn.utils import check_scalar
 
-from .._typing import parse_memory
+from .._validation import check_float, check_option, parse_memory
 from ..data.dataset import Dataset
 from ..errors import RecliteError
 from ._fitted import FittedDecl, array
@@ -105,14 +103,16 @@ class EASE(Recommender):
         self.alpha = alpha
         self.confidence_params = confidence_params
 
+    def _check_params(self) -> None:
+        check_float(self.l2, "l2", min_val=0.0, include_boundaries="neither", owner=self)
+        check_option(self.dtype, "dtype", ("float64", "float32"), owner=self)
+        parse_memory(self.max_memory, owner=self)
+
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        check_scalar(self.l2, "l2", Real, min_val=0.0, include_boundaries="neither")
-        if self.dtype not in ("float64", "float32"):
-            raise ValueError(f"EASE: dtype must be 'float64' or 'float32', got {self.dtype!r}")
         dtype = np.dtype(self.dtype)
         n = C.shape[1]
         need = n * n * dtype.itemsize
-        budget = parse_memory(self.max_memory)
+        budget = parse_memory(self.max_memory, owner=self)
         if need > budget:
             raise RecliteError(
                 f"EASE on {n:,} items needs {_format_bytes(need)} for its {n:,} x {n:,} {self.dtype} "

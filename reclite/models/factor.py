@@ -32,14 +32,13 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from numbers import Integral, Real
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_scalar
 
-from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray, int_seed
+from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray, RNGInput
+from .._validation import check_bool, check_float, check_int, check_option, check_seed, int_seed
 from ..data.dataset import Dataset
 from ..errors import DeviceError
 from ._fitted import FittedDecl, array, json_value
@@ -76,8 +75,7 @@ def gpu_unavailable_reason() -> str:
 
 
 def _resolve_device(device: str, model: str, has_gpu_impl: bool = True) -> str:
-    if device not in _DEVICES:
-        raise ValueError(f"{model}: device must be one of {', '.join(map(repr, _DEVICES))}, got {device!r}")
+    check_option(device, "device", _DEVICES, owner=model)
     if device == "cpu":
         return "cpu"
     if device == "gpu":
@@ -102,7 +100,7 @@ def _resolve_device(device: str, model: str, has_gpu_impl: bool = True) -> str:
 
 
 implicit_seed = int_seed
-"""The int seed handed to implicit: :func:`reclite._typing.int_seed` (an int passes
+"""The int seed handed to implicit: :func:`reclite._validation.int_seed` (an int passes
 through unchanged, so ``ALS(random_state=s)`` reproduces implicit's
 ``AlternatingLeastSquares(random_state=s)``)."""
 
@@ -140,11 +138,16 @@ class _ImplicitModel(Recommender):
 
     # subclass hooks --------------------------------------------------------
     def _check_params(self) -> None:
-        check_scalar(self.factors, "factors", Integral, min_val=1)
-        check_scalar(self.iterations, "iterations", Integral, min_val=0)
-        check_scalar(self.regularization, "regularization", Real, min_val=0.0)
-        check_scalar(self.num_threads, "num_threads", Integral, min_val=0)
-        check_scalar(self.alpha, "alpha", Real, min_val=0.0)
+        check_int(self.factors, "factors", min_val=1, owner=self)
+        check_int(self.iterations, "iterations", min_val=0, owner=self)
+        check_float(self.regularization, "regularization", min_val=0.0, owner=self)
+        check_int(self.num_threads, "num_threads", min_val=0, owner=self)
+        check_float(self.alpha, "alpha", min_val=0.0, owner=self)
+        check_seed(self.random_state, owner=self)
+        check_option(self.device, "device", _DEVICES, owner=self)
+        if self.device == "gpu" and not self._has_gpu:
+            raise DeviceError(f"{self._name} has no GPU implementation in implicit; use device='cpu' (or 'auto')")
+        check_bool(self.show_progress, "show_progress", owner=self)
 
     def _make(self, device: str, seed: int) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -154,9 +157,10 @@ class _ImplicitModel(Recommender):
 
     # fit -------------------------------------------------------------------
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        self._check_params()
         device = _resolve_device(self.device, self._name, self._has_gpu)
-        seed = implicit_seed(self.random_state)
+        # the int seed this fit used: saved with the model (a Generator or None is
+        # resolved to it once, here), so the fit can be repeated exactly
+        self.random_seed_ = seed = implicit_seed(self.random_state, owner=self)
         if not isinstance(C, sp.csr_matrix) or C.dtype != np.float32:  # base.fit guarantees both
             C = sp.csr_matrix(C, dtype=np.float32)
         # implicit's ALS checks the BLAS thread pool when it is *constructed*
@@ -231,9 +235,15 @@ class ALS(_ImplicitModel):
         Confidence expression (``reclite.confidence``), e.g. ``"genre+pop"``.
     confidence_params : dict, optional
         Parameters of confidence components.
-    random_state : int, numpy Generator or None, default=None
-        Seed of the initial factors. An int is passed to implicit unchanged; a
-        Generator or None gives an int through ``default_rng(random_state)``.
+    random_state : int, numpy Generator, SeedSequence or None, default=None
+        Seed of the initial factors. An int (>= 0) is passed to implicit unchanged;
+        a Generator, SeedSequence or None is turned into an int once, at fit,
+        through ``default_rng(random_state).integers`` (drawing from a Generator
+        advances it). The int used is kept as ``random_seed_``. **Saving**: the
+        model file records ``random_state`` as given when it is an int or None, and
+        as the int ``random_seed_`` when it was a Generator or SeedSequence (neither
+        is JSON), so a loaded model's ``random_state`` is that int and refitting it on
+        the same data repeats the saved fit.
     num_threads : int, default=0
         implicit's threads; 0 uses every core. ALS results do not depend on it.
     device : {"auto", "cpu", "gpu"}, default="auto"
@@ -247,6 +257,8 @@ class ALS(_ImplicitModel):
     item_factors_ : ndarray of shape (n_items_, factors), float32
     device_ : {"cpu", "gpu"}
         Where the model was fitted.
+    random_seed_ : int
+        The int seed handed to implicit (see ``random_state``).
 
     Notes
     -----
@@ -279,7 +291,7 @@ class ALS(_ImplicitModel):
 
     def __init__(self, *, factors: int = 64, regularization: float = 20.0, iterations: int = 15,
                  alpha: float = 1.0, confidence: str = "binary", confidence_params: dict | None = None,
-                 random_state: int | np.random.Generator | None = None, num_threads: int = 0,
+                 random_state: RNGInput = None, num_threads: int = 0,
                  device: Literal["auto", "cpu", "gpu"] = "auto", show_progress: bool = False) -> None:
         self.factors = factors
         self.regularization = regularization
@@ -380,6 +392,8 @@ class BPR(_ImplicitModel):
     user_factors_ : ndarray of shape (n_users_, factors + 1), float32
     item_factors_ : ndarray of shape (n_items_, factors + 1), float32
     device_ : {"cpu", "gpu"}
+    random_seed_ : int
+        As for :class:`ALS`.
 
     Notes
     -----
@@ -404,7 +418,7 @@ class BPR(_ImplicitModel):
     def __init__(self, *, factors: int = 64, learning_rate: float = 0.01, regularization: float = 0.001,
                  iterations: int = 50, verify_negative_samples: bool = True, alpha: float = 1.0,
                  confidence: str = "binary", confidence_params: dict | None = None,
-                 random_state: int | np.random.Generator | None = None, num_threads: int = 0,
+                 random_state: RNGInput = None, num_threads: int = 0,
                  device: Literal["auto", "cpu", "gpu"] = "auto", show_progress: bool = False) -> None:
         self.factors = factors
         self.learning_rate = learning_rate
@@ -421,11 +435,12 @@ class BPR(_ImplicitModel):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_scalar(self.learning_rate, "learning_rate", Real, min_val=0.0, include_boundaries="neither")
-        if self.confidence != "binary":
+        check_float(self.learning_rate, "learning_rate", min_val=0.0, include_boundaries="neither", owner=self)
+        check_bool(self.verify_negative_samples, "verify_negative_samples", owner=self)
+        if isinstance(self.confidence, str) and self.confidence != "binary":
             warnings.warn(f"BPR ignores confidence values (implicit's BPR only uses which entries exist); "
                           f"confidence={self.confidence!r} does not change the fit", UserWarning,
-                          stacklevel=4)
+                          stacklevel=3)
 
     def _make(self, device: str, seed: int) -> Any:
         kw = dict(factors=int(self.factors), learning_rate=float(self.learning_rate),
@@ -500,6 +515,8 @@ class LMF(_ImplicitModel):
     user_factors_ : ndarray of shape (n_users_, factors + 2), float32
     item_factors_ : ndarray of shape (n_items_, factors + 2), float32
     device_ : "cpu"
+    random_seed_ : int
+        As for :class:`ALS`.
 
     Notes
     -----
@@ -519,7 +536,7 @@ class LMF(_ImplicitModel):
 
     def __init__(self, *, factors: int = 64, learning_rate: float = 1.0, regularization: float = 6.0,
                  iterations: int = 30, neg_prop: int = 30, alpha: float = 1.0, confidence: str = "binary",
-                 confidence_params: dict | None = None, random_state: int | np.random.Generator | None = None,
+                 confidence_params: dict | None = None, random_state: RNGInput = None,
                  num_threads: int = 0, device: Literal["auto", "cpu", "gpu"] = "auto",
                  show_progress: bool = False) -> None:
         self.factors = factors
@@ -537,8 +554,8 @@ class LMF(_ImplicitModel):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_scalar(self.learning_rate, "learning_rate", Real, min_val=0.0, include_boundaries="neither")
-        check_scalar(self.neg_prop, "neg_prop", Integral, min_val=0)
+        check_float(self.learning_rate, "learning_rate", min_val=0.0, include_boundaries="neither", owner=self)
+        check_int(self.neg_prop, "neg_prop", min_val=0, owner=self)
 
     def _make(self, device: str, seed: int) -> Any:
         import implicit.cpu.lmf

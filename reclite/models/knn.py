@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_scalar
 
 from .._typing import VALUE_DTYPE
+from .._validation import check_float, check_int, check_option
 from ..data.dataset import Dataset
 from ._fitted import FittedDecl, array, csr, json_value
 from ._sparse import WEIGHTINGS, l2_norms, pruned_product, row_weights, sparse_dot_dense, weighting_stats
@@ -21,14 +20,12 @@ Weighting = Literal["tfidf", "bm25"] | None
 
 
 def _check_knn_params(model: ItemKNN | UserKNN) -> None:
-    name = type(model).__name__
-    check_scalar(model.k_neighbors, "k_neighbors", Integral, min_val=1)
-    check_scalar(model.shrinkage, "shrinkage", Real, min_val=0.0)
-    check_scalar(model.exponent, "exponent", Real, min_val=0.0, include_boundaries="neither")
-    check_scalar(model.bm25_k1, "bm25_k1", Real, min_val=0.0)
-    check_scalar(model.bm25_b, "bm25_b", Real, min_val=0.0, max_val=1.0)
-    if model.weighting not in WEIGHTINGS:
-        raise ValueError(f"{name}: weighting must be None, 'tfidf' or 'bm25', got {model.weighting!r}")
+    check_int(model.k_neighbors, "k_neighbors", min_val=1, owner=model)
+    check_float(model.shrinkage, "shrinkage", min_val=0.0, owner=model)
+    check_float(model.exponent, "exponent", min_val=0.0, include_boundaries="neither", owner=model)
+    check_float(model.bm25_k1, "bm25_k1", min_val=0.0, owner=model)
+    check_float(model.bm25_b, "bm25_b", min_val=0.0, max_val=1.0, owner=model)
+    check_option(model.weighting, "weighting", WEIGHTINGS, owner=model)
 
 
 _PARAMS_DOC = r"""
@@ -75,6 +72,9 @@ class _KNN(Recommender):
         self.confidence = confidence
         self.alpha = alpha
         self.confidence_params = confidence_params
+
+    def _check_params(self) -> None:
+        _check_knn_params(self)
 
 
 class ItemKNN(_KNN):
@@ -130,7 +130,6 @@ class ItemKNN(_KNN):
     supports_similar_items = True
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        _check_knn_params(self)
         items = sp.csr_matrix(C.T)  # items x users: each row an item vector
         idf, avg_len = weighting_stats(items, self.weighting)
         items = row_weights(items, self.weighting, idf, avg_len, self.bm25_k1, self.bm25_b)
@@ -199,7 +198,6 @@ class UserKNN(_KNN):
     }
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        _check_knn_params(self)
         idf, avg_len = weighting_stats(C, self.weighting)
         W = row_weights(C, self.weighting, idf, avg_len, self.bm25_k1, self.bm25_b)
         self.user_norms_ = l2_norms(W)

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._typing import VALUE_DTYPE
+from .._validation import check_option
 from ..data.dataset import Dataset
 from ._fitted import FittedDecl, array
 from .base import Recommender
@@ -52,13 +53,14 @@ class Popularity(Recommender):
         self.alpha = alpha
         self.confidence_params = confidence_params
 
+    def _check_params(self) -> None:
+        check_option(self.by, "by", ("users", "confidence"), owner=self)
+
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         if self.by == "users":
             self.scores_ = np.bincount(C.indices, minlength=C.shape[1]).astype(VALUE_DTYPE)
-        elif self.by == "confidence":
-            self.scores_ = np.asarray(C.sum(axis=0)).ravel().astype(VALUE_DTYPE)
         else:
-            raise ValueError(f"Popularity: by must be 'users' or 'confidence', got {self.by!r}")
+            self.scores_ = np.asarray(C.sum(axis=0)).ravel().astype(VALUE_DTYPE)
 
     def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
         return np.broadcast_to(self.scores_, (len(user_idx), len(self.scores_)))

@@ -46,18 +46,18 @@ def names() -> list[str]:
 
 
 def get(name: str) -> type:
-    from ..errors import RecliteError
+    from ..errors import ParameterError
 
     avail = _available()
     if name not in avail:
-        raise RecliteError(f"unknown model {name!r}; known models: {', '.join(avail)}")
+        raise ParameterError(f"unknown model {name!r}; known models: {', '.join(avail)}")
     mod, cls, _ = avail[name]
     return getattr(importlib.import_module(mod), cls)
 
 
 def create(name: str, **params: Any) -> Any:
     """A model by registry name, with the entry's defaults overridden by ``params``."""
-    from ..errors import RecliteError
+    from ..errors import ParameterError
 
     cls = get(name)
     kwargs = dict(REGISTRY[name][2])
@@ -65,7 +65,7 @@ def create(name: str, **params: Any) -> Any:
     valid = cls().get_params(deep=False) if not hasattr(cls, "_param_names") else cls._param_names()
     unknown = [p for p in kwargs if p not in valid]
     if unknown:
-        raise RecliteError(f"model {name!r} has no parameter {', '.join(map(repr, unknown))}; "
+        raise ParameterError(f"model {name!r} has no parameter {', '.join(map(repr, unknown))}; "
                            f"its parameters are: {', '.join(valid)}")
     return cls(**kwargs)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_scalar
 
+from .._validation import check_float, check_int
 from ..data.dataset import Dataset
 from ._fitted import FittedDecl, csr
 from ._sparse import pruned_product, sparse_dot_dense
@@ -98,10 +97,12 @@ class RP3beta(Recommender):
         self.alpha = alpha
         self.confidence_params = confidence_params
 
+    def _check_params(self) -> None:
+        check_float(self.walk_alpha, "walk_alpha", min_val=0.0, include_boundaries="neither", owner=self)
+        check_float(self.beta, "beta", min_val=0.0, owner=self)
+        check_int(self.k_neighbors, "k_neighbors", min_val=1, owner=self)
+
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        check_scalar(self.walk_alpha, "walk_alpha", Real, min_val=0.0, include_boundaries="neither")
-        check_scalar(self.beta, "beta", Real, min_val=0.0)
-        check_scalar(self.k_neighbors, "k_neighbors", Integral, min_val=1)
         p_ui = _row_normalise(C, self.walk_alpha)
         p_iu = _row_normalise(sp.csr_matrix(C.T), self.walk_alpha)
         pop = np.bincount(C.indices, minlength=C.shape[1]).astype(np.float64)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_scalar
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
+from .._validation import check_int
 from ..data.dataset import Dataset
 from ..errors import DataError
 from ._fitted import FittedDecl, array, csr
@@ -92,8 +91,10 @@ class GenreTopN(Recommender):
         self.alpha = alpha
         self.confidence_params = confidence_params
 
+    def _check_params(self) -> None:
+        check_int(self.n_genres, "n_genres", min_val=1, owner=self)
+
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        check_scalar(self.n_genres, "n_genres", Integral, min_val=1)
         if data.genres is None or data.genres.matrix.shape[1] == 0:
             raise DataError(f"GenreTopN needs item genres, and {data.name or 'this dataset'} has none; "
                             "load data with genres (MovieLens, or genres.tsv beside the ratings)")

@@ -10,15 +10,17 @@ or kept: a saved model is arrays and JSON, and loading does not need surprise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._typing import INDEX_DTYPE, IntArray, int_seed
+from .._typing import INDEX_DTYPE, IntArray, RNGInput
+from .._validation import check_bool, check_float, check_int, check_option, check_seed, int_seed
 from ..data.dataset import Dataset
-from ..errors import DataError, RecliteError
+from ..errors import DataError, ParameterError, ParameterTypeError, RecliteError
 from ._fitted import FittedDecl, array, csr, json_value
 from .base import Recommender
 
@@ -42,6 +44,86 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 _SEEDED = ("SVD", "SVDpp", "NMF")
+
+_OWNER = "SurpriseRecommender"
+_SEED_LIMIT = 2**32  # surprise seeds numpy's RandomState, which takes seeds below 2**32
+
+_Check = Callable[[Any, str], Any]
+
+
+def _int(min_val: int) -> _Check:
+    return lambda v, name: check_int(v, name, min_val=min_val, owner=_OWNER)
+
+
+def _num(min_val: float | None = None, open_left: bool = False) -> _Check:
+    return lambda v, name: check_float(v, name, min_val=min_val, owner=_OWNER,
+                                       include_boundaries="neither" if open_left else "both")
+
+
+def _num_or_none(v: Any, name: str) -> Any:
+    return None if v is None else check_float(v, name, min_val=0.0, owner=_OWNER)
+
+
+def _bool(v: Any, name: str) -> bool:
+    return check_bool(v, name, owner=_OWNER)
+
+
+def _seed(v: Any, name: str) -> int:
+    return check_int(v, name, min_val=0, max_val=_SEED_LIMIT - 1, owner=_OWNER)
+
+
+def _options(spec: dict[str, _Check], what: str) -> _Check:
+    """A dict whose keys are in ``spec``, each value checked by ``spec[key]``."""
+
+    def check(v: Any, name: str) -> dict:
+        if not isinstance(v, dict):
+            raise ParameterTypeError(f"{_OWNER}: {name} must be a dict of {what}, got {v!r} "
+                                     f"({type(v).__name__})")
+        for key, value in v.items():
+            if key not in spec:
+                raise ParameterError(f"{_OWNER}: {name} has no option {key!r}; its options are: "
+                                     f"{', '.join(spec)}")
+            spec[key](value, f"{name}[{key!r}]")
+        return v
+
+    return check
+
+
+def _sim_name(v: Any, name: str) -> str:
+    names = ("cosine", "msd", "pearson", "pearson_baseline")
+    if not isinstance(v, str):
+        raise ParameterTypeError(f"{_OWNER}: {name} must be one of {', '.join(map(repr, names))}, got {v!r}")
+    check_option(v.lower(), name, names, owner=_OWNER)
+    return v
+
+
+_SIM_OPTIONS = _options({"name": _sim_name, "user_based": _bool, "min_support": _int(0),
+                         "shrinkage": _num(0.0)}, "similarity options (name, user_based, min_support, shrinkage)")
+_BSL_OPTIONS = _options({"method": lambda v, n: check_option(v, n, ("als", "sgd"), owner=_OWNER),
+                         "n_epochs": _int(0), "reg_u": _num(0.0), "reg_i": _num(0.0), "reg": _num(0.0),
+                         "learning_rate": _num(0.0, open_left=True)},
+                        "baseline options (method, n_epochs, reg_u, reg_i, reg, learning_rate)")
+
+_SGD = {f"{p}_{t}": _num_or_none for p in ("lr", "reg") for t in ("bu", "bi", "pu", "qi")}
+_KNN = {"k": _int(1), "min_k": _int(1), "sim_options": _SIM_OPTIONS, "bsl_options": _BSL_OPTIONS,
+        "verbose": _bool}
+#: every keyword each surprise algorithm takes (surprise 1.1), with its check; surprise
+#: ignores unknown keywords of KNN models and fails deep inside on bad values, so
+#: ``params`` is checked against this table before anything is fitted
+PARAM_CHECKS: dict[str, dict[str, _Check]] = {
+    "SVD": {"n_factors": _int(1), "n_epochs": _int(0), "biased": _bool, "init_mean": _num(),
+            "init_std_dev": _num(0.0), "lr_all": _num(0.0), "reg_all": _num(0.0), **_SGD,
+            "random_state": _seed, "verbose": _bool},
+    "SVDpp": {"n_factors": _int(1), "n_epochs": _int(0), "init_mean": _num(), "init_std_dev": _num(0.0),
+              "lr_all": _num(0.0), "reg_all": _num(0.0), **_SGD, "lr_yj": _num_or_none,
+              "reg_yj": _num_or_none, "random_state": _seed, "verbose": _bool, "cache_ratings": _bool},
+    "NMF": {"n_factors": _int(1), "n_epochs": _int(0), "biased": _bool, "reg_pu": _num(0.0),
+            "reg_qi": _num(0.0), "reg_bu": _num(0.0), "reg_bi": _num(0.0), "lr_bu": _num(0.0),
+            "lr_bi": _num(0.0), "init_low": _num(0.0), "init_high": _num(0.0), "random_state": _seed,
+            "verbose": _bool},
+    "BaselineOnly": {"bsl_options": _BSL_OPTIONS, "verbose": _bool},
+    **{name: _KNN for name in KNN_ALGORITHMS},
+}
 
 
 class SurpriseRecommender(Recommender):
@@ -72,9 +154,14 @@ class SurpriseRecommender(Recommender):
         ``recommend_from_history``: surprise always trains on the raw values.
     alpha : float, default=1.0
     confidence_params : dict, optional
-    random_state : int, numpy Generator or None, default=None
-        Seed for SVD, SVDpp and NMF (passed as an int unless ``params`` holds a
-        ``random_state``); the other algorithms are deterministic.
+    random_state : int, numpy Generator, SeedSequence or None, default=None
+        Seed for SVD, SVDpp and NMF (the other algorithms are deterministic),
+        unless ``params`` holds a ``random_state`` (an int), which wins. An int
+        (below 2**32, as surprise's RandomState needs) is passed unchanged; a
+        Generator, SeedSequence or None becomes an int once, at fit, kept as
+        ``random_seed_``. **Saving**: the model file records ``random_state`` as given
+        when it is an int or None and as ``random_seed_`` when it was a Generator or
+        SeedSequence, so a loaded model refits to the same result.
     max_candidates : int or None, default=2000
         KNN models only: the bounded candidate set. The ``max_candidates`` items with
         the most training users (ties: smaller index) get exact KNN predictions; every
@@ -82,9 +169,16 @@ class SurpriseRecommender(Recommender):
         by its baseline ``mu + b_i`` (the row's lowest candidate score, minus 1, minus
         the item's baseline gap to the best baseline). None scores every item exactly.
 
+    Every key of ``params`` is checked at fit, before surprise is imported, against
+    the keywords the algorithm takes (:data:`PARAM_CHECKS`): an unknown key or a
+    value that cannot work (``{"n_factors": -1}``) raises
+    :class:`~reclite.errors.ParameterError` naming it.
+
     Attributes
     ----------
     kind_ : {"factor", "knn"}
+    random_seed_ : int
+        The seed given to surprise (see ``random_state``).
     global_mean_ : float
         Mean training rating ``mu``.
     user_bias_, item_bias_ : ndarray of float64
@@ -176,7 +270,7 @@ class SurpriseRecommender(Recommender):
 
     def __init__(self, *, algorithm: str = "SVD", params: dict | None = None, confidence: str = "binary",
                  alpha: float = 1.0, confidence_params: dict | None = None,
-                 random_state: int | np.random.Generator | None = None,
+                 random_state: RNGInput = None,
                  max_candidates: int | None = 2000) -> None:
         self.algorithm = algorithm
         self.params = params
@@ -187,24 +281,44 @@ class SurpriseRecommender(Recommender):
         self.max_candidates = max_candidates
 
     # ------------------------------------------------------------------ fit
-    def _algo_params(self) -> dict[str, Any]:
+    def _check_params(self) -> None:
         known = FACTOR_ALGORITHMS + KNN_ALGORITHMS
-        if self.algorithm not in known:
-            raise ValueError(f"SurpriseRecommender: unsupported algorithm {self.algorithm!r}; "
-                             f"supported: {', '.join(known)}")
+        if not isinstance(self.algorithm, str) or self.algorithm not in known:
+            raise ParameterError(f"SurpriseRecommender: unsupported algorithm {self.algorithm!r}; "
+                                 f"supported: {', '.join(known)}")
         if self.params is not None and not isinstance(self.params, dict):
-            raise TypeError(f"SurpriseRecommender: params must be a dict of {self.algorithm} arguments, "
-                            f"got {type(self.params).__name__}")
+            raise ParameterTypeError(f"SurpriseRecommender: params must be a dict of {self.algorithm} "
+                                     f"arguments, got {type(self.params).__name__}")
+        checks = PARAM_CHECKS[self.algorithm]
+        for key, value in (self.params or {}).items():
+            if key not in checks:
+                raise ParameterError(f"SurpriseRecommender: bad params for surprise.{self.algorithm}: unknown "
+                                     f"parameter {key!r}; its parameters are: {', '.join(checks)}")
+            checks[key](value, f"params[{key!r}]")
+        merged = {**DEFAULT_PARAMS[self.algorithm], **(self.params or {})}
+        if self.algorithm == "NMF" and merged.get("init_high", 1) < merged.get("init_low", 0):
+            raise ParameterError(f"SurpriseRecommender: params['init_high'] must be >= params['init_low'] "
+                                 f"({merged.get('init_low', 0)}), got {merged['init_high']}")
+        seed = check_seed(self.random_state, owner=self)
+        if isinstance(seed, (Integral, np.integer)) and int(seed) >= _SEED_LIMIT:
+            raise ParameterError(f"SurpriseRecommender: random_state must be below 2**32 (surprise seeds "
+                                 f"numpy's RandomState), got {seed}")
+        mc = self.max_candidates
+        if mc is not None and (isinstance(mc, (bool, np.bool_)) or not isinstance(mc, (Integral, np.integer))
+                               or mc < 1):
+            cls = ParameterError if isinstance(mc, (Integral, np.integer)) and not isinstance(
+                mc, (bool, np.bool_)) else ParameterTypeError
+            raise cls(f"SurpriseRecommender: max_candidates must be a positive int or None, got {mc!r}")
+
+    def _algo_params(self) -> dict[str, Any]:
+        """surprise's keywords: reclite's defaults, ``params``, and the seed (sets ``random_seed_``)."""
         merged: dict[str, Any] = {"verbose": False, **DEFAULT_PARAMS[self.algorithm], **(self.params or {})}
-        if self.algorithm in _SEEDED and "random_state" not in merged:
-            merged["random_state"] = int_seed(self.random_state)
-        if self.algorithm == "BaselineOnly" or self.algorithm in KNN_ALGORITHMS:
+        if "random_state" in merged:  # params' own int seed wins
+            self.random_seed_ = int(merged["random_state"])
+        else:
+            self.random_seed_ = merged["random_state"] = int_seed(self.random_state, owner=self)
+        if self.algorithm not in _SEEDED:
             merged.pop("random_state", None)
-        if self.max_candidates is not None:
-            if isinstance(self.max_candidates, bool) or not isinstance(self.max_candidates, (Integral, np.integer)) \
-                    or self.max_candidates < 1:
-                raise ValueError(f"SurpriseRecommender: max_candidates must be a positive int or None, "
-                                 f"got {self.max_candidates!r}")
         return merged
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
@@ -220,10 +334,7 @@ class SurpriseRecommender(Recommender):
         reader = surprise.Reader(rating_scale=(lo, hi if hi > lo else lo + 1.0))
         frame = pd.DataFrame({"user": u, "item": i, "rating": r})
         trainset = surprise.Dataset.load_from_df(frame, reader).build_full_trainset()
-        try:
-            algo = getattr(surprise, self.algorithm)(**merged)
-        except TypeError as exc:
-            raise ValueError(f"SurpriseRecommender: bad params for surprise.{self.algorithm}: {exc}") from None
+        algo = getattr(surprise, self.algorithm)(**merged)  # every keyword was checked in _check_params
         try:
             algo.fit(trainset)
         except ZeroDivisionError:

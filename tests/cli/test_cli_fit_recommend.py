@@ -99,7 +99,7 @@ def test_fit_bad_param_value_is_one_line_and_leaves_nothing(tmp_path, ratings):
     result = invoke("fit", "itemknn", "--data", ratings, "--out", tmp_path / "m", "-p", "k_neighbors=0")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "Error: itemknn: k_neighbors == 0, must be >= 1. (check the --param values; `reclite models` lists them)")
+        "Error: ItemKNN: k_neighbors must be an integer >= 1, got 0")
     assert "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
 

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import reclite
 from reclite.data.demo import DEMO_SHAPE
 from reclite.data.synthetic import GENRES, synthetic_dataset
-from reclite.errors import DataWarning
+from reclite.errors import DataWarning, ParameterError, ParameterTypeError
 from reclite.topk import topk
 
 _TITLE = re.compile(r"^[A-Z][A-Za-z' -]*[a-z](?: [IVX]+)?(?: \((\d{4})\))?$")
@@ -322,3 +322,23 @@ def test_bad_knob_raises(knob, value):
 def test_bad_values_kind_raises():
     with pytest.raises(ValueError, match="values"):
         synthetic_dataset(10, 10, 50, values="counts")
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(n_users=10.0), ParameterTypeError, "n_users must be an integer >= 1, got 10.0 (float)"),
+    (dict(n_users=0), ParameterError, "n_users must be an integer >= 1, got 0"),
+    (dict(noise="low"), ParameterTypeError, "noise must be a number in [0, 1], got 'low' (str)"),
+    (dict(noise=float("nan")), ParameterError, "noise must be a number in [0, 1] (finite), got nan"),
+    (dict(taste_drift=True), ParameterTypeError, "taste_drift must be a number in [0, 1], got True (bool)"),
+    (dict(last_year="2020"), ParameterTypeError, "last_year must be an integer >= 1801, got '2020' (str)"),
+    (dict(first_year=2030), ParameterError, "first_year must be an integer in [1800, 2020], got 2030"),
+    (dict(values="counts"), ParameterError, "values must be one of 'rating', 'binary', got 'counts'"),
+    (dict(random_state=-1), ParameterError, "random_state must be a non-negative int"),
+    (dict(random_state="seed"), ParameterTypeError, "random_state must be a non-negative int"),
+    (dict(n_interactions=5), ParameterError, "n_interactions (5) must be at least n_users (10)"),
+])
+def test_bad_parameters_are_parameter_errors_naming_them(kwargs, error, message):
+    args = dict(n_users=10, n_items=10, n_interactions=50, random_state=0) | kwargs
+    with pytest.raises(error) as info:
+        synthetic_dataset(**args)
+    assert type(info.value) is error and str(info.value).startswith(message), str(info.value)
