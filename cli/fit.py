@@ -115,8 +115,13 @@ def fit_model(model: Any, ds: Any, name: str) -> None:
     except ConfidenceSpecError:
         raise
     except ParameterError as exc:
-        # same exception (class, traceback, cause) with the model named: `Error: als: factors ...`
-        exc.args = (f"{name}: {exc} {PARAM_HINT}",)
+        # same exception (class, traceback, cause) with the model named: `Error: als: factors ...`;
+        # the library's own messages already start with the class name (`ALS: factors ...`)
+        text = str(exc)
+        cls_prefix = f"{type(model).__name__}: "
+        if text.startswith(cls_prefix):
+            text = text[len(cls_prefix):]
+        exc.args = (f"{name}: {text} {PARAM_HINT}",)
         raise
 
 

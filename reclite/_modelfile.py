@@ -120,6 +120,16 @@ def _type_ok(value: Any, hint: Any) -> bool:
     return True  # a hint this check does not understand: the model's own checks decide
 
 
+def _literal_types(hint: Any) -> set[str]:
+    """JSON types of the choices of the Literals in ``hint`` (a Literal or a union holding some)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_literal_types(arg) for arg in typing.get_args(hint)))
+    if origin is Literal:
+        return {_json_type(arg) for arg in typing.get_args(hint)}
+    return set()
+
+
 def _describe_hint(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -173,8 +183,12 @@ def check_params(cls: type, raw: Any) -> dict[str, Any]:
     hints = _init_hints(cls)
     for key in names:
         if key in hints and not _type_ok(params[key], hints[key]):
+            # a value of the right JSON type that is not one of a Literal's choices is a
+            # bad value, not a bad type
+            problem = ("is not valid" if _json_type(params[key]) in _literal_types(hints[key])
+                       else "has the wrong type")
             raise FileMismatch(PARAMS_FILE, "parameter", key,
-                               f"= {_short.repr(params[key])} has the wrong type: expected "
+                               f"= {_short.repr(params[key])} {problem}: expected "
                                f"{_describe_hint(hints[key])}, found {_json_type(params[key])}")
     return params
 

@@ -279,7 +279,7 @@ def test_an_int_parameter_tampered_to_a_negative_names_it(store):
     meta, _ = saved.copies()
     meta["params"]["factors"] = -1
     assert_names(refused(saved.write(meta)), "params.json", "parameter", "factors",
-                 "= -1 is not valid", "factors == -1, must be >= 1")
+                 "= -1 is not valid", "factors must be an integer >= 1, got -1")
 
 
 def test_class_outside_the_registry_is_refused(store):

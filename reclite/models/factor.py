@@ -130,7 +130,10 @@ def _to_numpy(factors: Any) -> np.ndarray:
 class _ImplicitModel(Recommender):
     """Shared fit/score/similar logic of the three implicit wrappers."""
 
-    _fitted_attributes: ClassVar[FittedDecl] = {"device_": json_value("str", choices=("cpu", "gpu"))}
+    _fitted_attributes: ClassVar[FittedDecl] = {
+        "device_": json_value("str", choices=("cpu", "gpu")),
+        "random_seed_": json_value("int", minimum=0),  # the seed random_state resolved to at fit
+    }
 
     supports_similar_items = True
     _name = "model"

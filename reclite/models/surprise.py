@@ -242,6 +242,7 @@ class SurpriseRecommender(Recommender):
     # which attributes exist follows from ``algorithm`` (factor or KNN model) and, for KNN,
     # from ``user_based_`` (the side the neighbours are on)
     _fitted_attributes: ClassVar[FittedDecl] = {
+        "random_seed_": json_value("int", minimum=0),  # the seed random_state resolved to at fit
         "user_known_": array("bool", "n_users_"),
         "item_known_": array("bool", "n_items_"),
         "global_mean_": json_value("float"),

@@ -213,10 +213,10 @@ CASES += [
     *_case("fit-unknown-confidence", ["fit", "ease", "-d", "ratings.csv", "-c", "genr"], 1, ["genr"]),
     *_case("fit-genre-rule-without-genres", ["fit", "genre_rule", "-d", "ratings.csv", "-q"], 1, ["genres"]),
     *_case("fit-itemknn-k-neighbors-0", ["fit", "itemknn", "-d", "ratings.csv", "-q", "-p", "k_neighbors=0"],
-           1, ["Error: itemknn: ", "k_neighbors", "(check the --param values"], message_fixed_on="h-params"),
+           1, ["Error: itemknn: ", "k_neighbors", "(check the --param values"]),
     *_case("fit-surprise-svd-n-factors-negative",
            ["fit", "surprise_svd", "-d", "ratings.csv", "-q", "-p", 'params={"n_factors": -1}'],
-           1, ["Error: surprise_svd: ", "n_factors", "(check the --param values"], message_fixed_on="h-params"),
+           1, ["Error: surprise_svd: ", "n_factors", "(check the --param values"]),
     *_case("fit-out-existing-file", ["fit", "pop", "-d", "ratings.csv", "-q", "--out", "afile"], 1, ["afile"]),
     *_case("fit-out-foreign-folder", ["fit", "pop", "-d", "ratings.csv", "-q", "--out", "thesis"], 1,
            ["thesis"]),
@@ -253,11 +253,10 @@ CASES += [
     *_case("evaluate-bad-at", ["evaluate", "pop", "-d", "ratings.csv", "--split", "temporal", "--at", "1.5"],
            1, ["--at '1.5'"]),
     *_case("evaluate-empty-split", ["evaluate", "pop", "-d", "ratings.csv", "-q", "--split", "last_and_random",
-                                    "--n-last", "0", "--n-random", "0"], 1, ["--split last_and_random"],
-           message_fixed_on="h-params"),
+                                    "--n-last", "0", "--n-random", "0"], 1, ["--split last_and_random"]),
     *_case("evaluate-test-size-out-of-range", ["evaluate", "pop", "-d", "ratings.csv", "--test-size", "1.5"], 2),
     *_case("evaluate-bad-param", ["evaluate", "itemknn", "-d", "ratings.csv", "-q", "-p", "k_neighbors=0"], 1,
-           ["Error: itemknn: ", "k_neighbors", "(check the --param values"], message_fixed_on="h-params"),
+           ["Error: itemknn: ", "k_neighbors", "(check the --param values"]),
     *_case("evaluate-per-user-onto-folder", ["evaluate", "pop", "-d", "ratings.csv", "-q", "--per-user",
                                              "thesis"], 1, ["thesis"]),
     # models, data, the root
@@ -286,7 +285,6 @@ def test_the_sweep_covers_every_command():
 
 
 # ---------------------------------------------------------------------- repros that must succeed
-@pytest.mark.xfail(reason="fixed on branch h-params (k clamped to the number of items)", strict=False)
 def test_huge_k_gives_every_item_not_a_memory_error(ws):
     full = invoke("recommend", "--model", "model", "-k", N_ITEMS)
     huge = invoke("recommend", "--model", "model", "-k", "100000000000", "--users", "a")

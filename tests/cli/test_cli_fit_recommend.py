@@ -93,13 +93,12 @@ def test_fit_unknown_param_lists_the_models_params(tmp_path, ratings):
     assert not (tmp_path / "m").exists()
 
 
-@pytest.mark.xfail(reason="fixed on branch h-params (check_scalar's ValueError becomes ParameterError)",
-                   strict=False)
 def test_fit_bad_param_value_is_one_line_and_leaves_nothing(tmp_path, ratings):
     result = invoke("fit", "itemknn", "--data", ratings, "--out", tmp_path / "m", "-p", "k_neighbors=0")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "Error: ItemKNN: k_neighbors must be an integer >= 1, got 0")
+        "Error: itemknn: k_neighbors must be an integer >= 1, got 0 "
+        "(check the --param values; `reclite models` lists them)")
     assert "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
 
