@@ -135,6 +135,14 @@ class Recommender(BaseEstimator):
         "confidence_genre_indices_": array("int32", "any"),
     }
 
+    #: How the confidence ``1 + alpha * f`` reaches the model. ``"hkv"``: as it is (Hu,
+    #: Koren & Volinsky's confidence, which ALS reads as a weight on the squared error).
+    #: ``"unit"``: divided by ``1 + alpha``, so that binary confidence stores exactly 1
+    #: at any ``alpha`` and a non-binary expression only changes the relative weights
+    #: (each stored value is ``(1 + alpha * f) / (1 + alpha)``, in ``(1/(1+alpha), 1]``).
+    #: Models whose parameters are on the scale of the data matrix (EASE's ``l2``, kNN's
+    #: ``shrinkage``) use ``"unit"``, so those parameters mean what the literature means.
+    confidence_scaling: ClassVar[Literal["hkv", "unit"]] = "hkv"
     #: can score a user from a history alone (user_idx == -1 in ``_score``)
     supports_history: bool = True
     #: has item-item similarities (``_similar``)
@@ -176,9 +184,16 @@ class Recommender(BaseEstimator):
         from ..confidence import fit_confidence
 
         C, stats = fit_confidence(ds, spec, alpha=alpha, params=params)
-        C = sp.csr_matrix(C, dtype=VALUE_DTYPE)
+        C = self._scaled(sp.csr_matrix(C, dtype=VALUE_DTYPE))
         C.sort_indices()
         return C, stats
+
+    def _scaled(self, C: sp.csr_matrix) -> sp.csr_matrix:
+        """``C`` as this model receives it (see ``confidence_scaling``); in place."""
+        if self.confidence_scaling == "unit":
+            # divide by the float32 value binary confidence stores, so binary gives exactly 1
+            C.data /= np.float32(1.0 + float(getattr(self, "alpha", 1.0)))
+        return C
 
     def _check_params(self) -> None:
         """Check every model parameter (``confidence``, ``alpha`` and
@@ -496,9 +511,10 @@ class Recommender(BaseEstimator):
                     f"{name} weighs each history item by its value ({', '.join(reads)}) and was fitted on "
                     "values other than 1, but no values were given: each history item counts as value 1; "
                     "pass values (one rating or play count per history item)", DataWarning, stacklevel=3)
-        return apply_confidence(stats, H, expr, alpha=getattr(self, "alpha", 1.0),
-                                params=getattr(self, "confidence_params", None), times=times,
-                                source="the history")
+        W = apply_confidence(stats, H, expr, alpha=getattr(self, "alpha", 1.0),
+                             params=getattr(self, "confidence_params", None), times=times,
+                             source="the history")
+        return self._scaled(sp.csr_matrix(W, dtype=VALUE_DTYPE))
 
     def _history_rows(self, history: sp.spmatrix, times: Any = None) -> sp.csr_matrix:
         """Confidence rows of users described by a users x items matrix of interaction values.

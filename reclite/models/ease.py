@@ -60,7 +60,7 @@ class EASE(Recommender):
     confidence : str, default="binary"
         Confidence expression giving :math:`C`.
     alpha : float, default=1.0
-        Confidence scale: weights are ``1 + alpha * f``.
+        Confidence scale: weights are ``(1 + alpha * f) / (1 + alpha)`` (binary: 1).
     confidence_params : dict, optional
         Parameters of confidence components, e.g. ``{"era": {"tau": 15}}``.
 
@@ -69,9 +69,10 @@ class EASE(Recommender):
     Confidence weights enter as the values of :math:`C` on both sides: an item the
     user is more confident about weighs more in the Gram matrix :math:`C^\top C`
     (its co-occurrences count more) and contributes more to the user's scores
-    :math:`c_u B`. With binary confidence every weight is ``1 + alpha``, which only
-    rescales :math:`C`; since :math:`\lambda` is not rescaled with it, ``alpha``
-    then acts like a change of ``l2`` by the factor :math:`1/(1+\alpha)^2`.
+    :math:`c_u B`. Each stored value is :math:`(1 + \alpha f_{ui}) / (1 + \alpha)`, so
+    binary confidence stores 1 at any ``alpha`` and ``EASE(l2=lam)`` on binary data is
+    Steck's EASE with :math:`\lambda` = ``lam`` (the value papers and RecBole quote); a
+    non-binary expression only changes the relative weights, in :math:`(1/(1+\alpha), 1]`.
 
     Attributes
     ----------
@@ -86,6 +87,7 @@ class EASE(Recommender):
     >>> recs = model.recommend(k=5)
     """
 
+    confidence_scaling = "unit"  # binary confidence stores 1 at any alpha (see Recommender)
     _fitted_attributes: ClassVar[FittedDecl] = {
         "weights_": (array("float64", "n_items_", "n_items_", when={"dtype": "float64"}),
                      array("float32", "n_items_", "n_items_", when={"dtype": "float32"})),

@@ -52,13 +52,15 @@ _PARAMS_DOC = r"""
     confidence : str, default="binary"
         Confidence expression giving the matrix :math:`C`.
     alpha : float, default=1.0
-        Confidence scale: weights are ``1 + alpha * f``.
+        Confidence scale: weights are ``(1 + alpha * f) / (1 + alpha)`` (binary: 1).
     confidence_params : dict, optional
         Parameters of confidence components, e.g. ``{{"era": {{"tau": 15}}}}``."""
 
 
 class _KNN(Recommender):
     """The parameters ItemKNN and UserKNN share (one constructor, stored verbatim)."""
+
+    confidence_scaling = "unit"  # binary confidence stores 1: shrinkage is on the data's scale
 
     def __init__(self, *, k_neighbors: int = 100, shrinkage: float = 0.0, weighting: Weighting = None,
                  exponent: float = 1.0, bm25_k1: float = 1.2, bm25_b: float = 0.75,

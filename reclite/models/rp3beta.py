@@ -60,7 +60,7 @@ class RP3beta(Recommender):
     confidence : str, default="binary"
         Confidence expression giving :math:`C`.
     alpha : float, default=1.0
-        Confidence scale: weights are ``1 + alpha * f``.
+        Confidence scale: weights are ``(1 + alpha * f) / (1 + alpha)`` (binary: 1).
     confidence_params : dict, optional
         Parameters of confidence components, e.g. ``{"era": {"tau": 15}}``.
 
@@ -84,6 +84,7 @@ class RP3beta(Recommender):
     >>> recs = model.recommend(k=5)
     """
 
+    confidence_scaling = "unit"  # binary confidence stores 1 at any alpha (see Recommender)
     _fitted_attributes: ClassVar[FittedDecl] = {"similarity_": csr("float32", "n_items_", "n_items_")}
 
     supports_similar_items = True

@@ -47,7 +47,7 @@ class GenreTopN(Recommender):
     confidence : str, default="binary"
         Confidence expression; it weighs the user's items in the genre shares.
     alpha : float, default=1.0
-        Confidence scale: weights are ``1 + alpha * f``.
+        Confidence scale: weights are ``(1 + alpha * f) / (1 + alpha)`` (binary: 1).
     confidence_params : dict, optional
         Parameters of confidence components, e.g. ``{"era": {"tau": 15}}``.
 
@@ -78,6 +78,7 @@ class GenreTopN(Recommender):
     >>> recs = model.recommend(k=5)
     """
 
+    confidence_scaling = "unit"  # binary confidence stores 1 at any alpha (see Recommender)
     _fitted_attributes: ClassVar[FittedDecl] = {
         "item_genres_": csr("float32", "n_items_", "n_labels"),
         "genre_names_": array("str", "n_labels"),

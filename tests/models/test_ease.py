@@ -44,7 +44,7 @@ def test_mirror_upper_across_blocks(rng):
 
 def test_ease_weights_equal_numpy_closed_form(data):
     model = EASE(l2=7.5).fit(data)
-    C = data.toarray() * 2.0  # binary confidence: 1 + alpha with alpha = 1
+    C = data.toarray()  # binary confidence stores 1 for a matrix model: l2 is the textbook lambda
     np.testing.assert_allclose(model.weights_, numpy_ease(C, 7.5), atol=1e-12)
     assert model.weights_.dtype == np.float64
     assert (np.diag(model.weights_) == 0).all()
@@ -59,15 +59,28 @@ def test_ease_float32_close_to_float64(data):
 
 def test_ease_scores_are_rows_times_weights(data):
     model = EASE(l2=3.0).fit(data)
-    B = numpy_ease(data.toarray() * 2.0, 3.0)
-    np.testing.assert_allclose(model.score_indices(np.arange(5)), (data[:5].toarray() * 2.0) @ B, rtol=1e-5)
+    B = numpy_ease(data.toarray(), 3.0)
+    np.testing.assert_allclose(model.score_indices(np.arange(5)), data[:5].toarray() @ B, rtol=1e-5)
 
 
-def test_ease_binary_alpha_acts_like_rescaled_l2(data):
-    # weights 1 + alpha scale C; B is unchanged when l2 scales with (1 + alpha)^2
+def test_ease_binary_confidence_does_not_depend_on_alpha(data):
+    # binary confidence stores 1 at any alpha, so l2 keeps its textbook meaning
     a = EASE(l2=8.0, alpha=1.0).fit(data).weights_
-    b = EASE(l2=8.0 * 4.0, alpha=3.0).fit(data).weights_
-    np.testing.assert_allclose(a, b, atol=1e-12)
+    b = EASE(l2=8.0, alpha=3.0).fit(data).weights_
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, numpy_ease(data.toarray(), 8.0), atol=1e-12)
+
+
+def test_ease_non_binary_confidence_changes_only_relative_weights(data):
+    # each stored value is (1 + alpha f) / (1 + alpha): the reference on that matrix
+    X = data.copy()
+    X.data = np.linspace(1.0, 5.0, X.nnz).astype(np.float32)
+    alpha = 4.0
+    model = EASE(l2=6.0, confidence="value", alpha=alpha).fit(X)
+    f = X.toarray() / 5.0  # the value component scales by the largest value
+    C = np.where(X.toarray() > 0, (1.0 + alpha * f) / (1.0 + alpha), 0.0)
+    np.testing.assert_allclose(model.weights_, numpy_ease(C, 6.0), atol=1e-6)
+    assert model.seen_.data.max() == pytest.approx(1.0)
 
 
 def test_ease_recommend_from_history_is_history_times_weights(data):
@@ -75,7 +88,7 @@ def test_ease_recommend_from_history_is_history_times_weights(data):
     hist = [1, 5, 7]
     recs = model.recommend_from_history(hist, k=5)
     row = np.zeros(data.shape[1])
-    row[hist] = 2.0
+    row[hist] = 1.0
     expect = row @ model.weights_
     expect[hist] = -np.inf
     order = np.lexsort((np.arange(len(expect)), -expect))[:5]

@@ -123,8 +123,8 @@ def test_itemknn_without_pruning_equals_implicit(binary, weighting, Peer):
     idx, ours = model.recommend_indices(users, k=6)
     # implicit pads short lists with -finfo.max (and seen items); compare where it has a score
     real = scores > -1e30
-    # our rows hold confidences 1 + alpha = 2, implicit's the 0/1 values
-    np.testing.assert_allclose((ours / 2.0)[real], scores[real], rtol=1e-5, atol=1e-6)
+    # binary confidence stores 1 for a matrix model, as implicit's 0/1 values
+    np.testing.assert_allclose(ours[real], scores[real], rtol=1e-5, atol=1e-6)
     gaps = np.abs(np.diff(np.where(real, scores, 0.0), axis=1)).min(axis=1)
     distinct = real.all(axis=1) & (gaps > 1e-5)  # full lists without near-ties
     assert distinct.sum() > 50
@@ -154,7 +154,7 @@ def test_itemknn_bm25_is_cosine_of_implicits_bm25_vectors(binary):
 
 def test_itemknn_shrinkage_and_exponent_match_dense_reference(binary):
     model = ItemKNN(k_neighbors=7, shrinkage=3.0, exponent=2.0).fit(binary)
-    items = sp.csr_matrix(binary.T * 2.0)
+    items = sp.csr_matrix(binary.T)  # binary confidence stores 1: shrinkage on the data's scale
     n = l2_norms(items)
     ref = dense_pruned(items, sp.csr_matrix(items.T), 7, n, n, 3.0, 2.0)
     np.testing.assert_allclose(model.similarity_.toarray(), ref, rtol=1e-5)
@@ -162,7 +162,7 @@ def test_itemknn_shrinkage_and_exponent_match_dense_reference(binary):
 
 def test_itemknn_scores_sum_neighbour_similarities_times_confidence(binary):
     model = ItemKNN(k_neighbors=4, alpha=3.0).fit(binary)
-    expect = (binary[:6].toarray() * 4.0) @ model.similarity_.toarray()
+    expect = binary[:6].toarray() @ model.similarity_.toarray()  # binary stores 1 at any alpha
     np.testing.assert_allclose(model.score_indices(np.arange(6)), expect, rtol=1e-5)
 
 
@@ -186,7 +186,7 @@ def dense_userknn(C, rows, self_idx, k, shrink=0.0, exponent=1.0):
 @pytest.mark.parametrize("shrink, exponent", [(0.0, 1.0), (2.0, 1.5)])
 def test_userknn_equals_dense_reference(binary, shrink, exponent):
     model = UserKNN(k_neighbors=8, shrinkage=shrink, exponent=exponent).fit(binary)
-    C = binary.toarray() * 2.0
+    C = binary.toarray()  # binary confidence stores 1: shrinkage on the data's scale
     users = np.arange(30)
     expect = dense_userknn(C, C[users], users, 8, shrink, exponent)
     np.testing.assert_allclose(model.score_indices(users), expect, rtol=1e-4, atol=1e-5)
@@ -196,8 +196,8 @@ def test_userknn_from_history_compares_against_every_user(binary):
     model = UserKNN(k_neighbors=8).fit(binary)
     hist = np.flatnonzero(binary[3].toarray().ravel())  # user 3's items: user 3 is a neighbour now
     row = np.zeros((1, binary.shape[1]))
-    row[0, hist] = 2.0
-    expect = dense_userknn(binary.toarray() * 2.0, row, [-1], 8)[0]
+    row[0, hist] = 1.0
+    expect = dense_userknn(binary.toarray(), row, [-1], 8)[0]
     recs = model.recommend_from_history(hist, k=5)
     expect[hist] = -np.inf
     np.testing.assert_allclose(recs["score"], np.sort(expect)[::-1][:5], rtol=1e-4)
@@ -215,7 +215,7 @@ def test_userknn_tfidf_uses_the_fitted_idf_for_new_rows(binary):
     model = UserKNN(k_neighbors=8, weighting="tfidf").fit(binary)
     idf = np.log(binary.shape[0]) - np.log1p(np.bincount(binary.indices, minlength=binary.shape[1]))
     np.testing.assert_allclose(model.idf_, idf)
-    W = np.sqrt(binary.toarray() * 2.0) * idf
+    W = np.sqrt(binary.toarray()) * idf
     np.testing.assert_allclose(model.user_vectors_.toarray(), W, rtol=1e-6)
 
 

@@ -141,12 +141,14 @@ def test_order_equals_exact_reference_on_random_data(seed):
                          items=reclite.IdMap(np.arange(n_items)),
                          genres=reclite.MultiHot(genres, np.array([f"g{i}" for i in range(n_labels)])))
     for n_genres in (1, 3, 10):
-        # value confidence with alpha = 3 / 2: weights 1 + 1.5 v / 3 = (2 + v) / 2, half-integers;
-        # doubled they are the integers 3..5, and shares do not change under scaling
-        model = GenreTopN(n_genres=n_genres, confidence="value", alpha=1.5).fit(ds)
+        # value confidence with alpha = 3, divided by 1 + alpha (a matrix model's unit scaling):
+        # weights (1 + 3 v / 3) / 4 = (1 + v) / 4, exact quarters in float32; times 4 they are
+        # the integers 2..4, and shares do not change under scaling
+        model = GenreTopN(n_genres=n_genres, confidence="value", alpha=3.0).fit(ds)
         model.pop_order_ = np.argsort(-pop, kind="stable").astype(np.int32)  # any popularity order
         got = model.score_indices(np.arange(n_users))
         doubled = model.seen_.copy()
-        doubled.data = np.round(doubled.data * 2)
+        doubled.data = np.round(doubled.data * 4)
+        np.testing.assert_array_equal(doubled.data, model.seen_.data * 4)  # the quarters were exact
         expect = reference_order_scores(doubled, model.item_genres_, model.pop_order_, n_genres)
         np.testing.assert_array_equal(got, expect)
