@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,16 +23,46 @@ __all__ = ["Dataset", "MultiHot", "user_time_order"]
 class MultiHot:
     """Item x label membership (genres, directors, writers...).
 
+    Immutable: the matrix's ``data``, ``indices`` and ``indptr`` and the vocabulary are
+    read-only arrays (a matrix or vocabulary given here is copied unless it already is),
+    so Datasets and their splits share a MultiHot safely.
+
     Attributes
     ----------
     matrix : csr_matrix of shape (n_items, n_labels), float32
-        1.0 where the item carries the label.
+        1.0 where the item carries the label (canonical: sorted indices, no duplicates).
     vocabulary : ndarray of str, shape (n_labels,)
         Label names, in column order.
     """
 
     matrix: sp.csr_matrix
     vocabulary: np.ndarray
+
+    def __post_init__(self) -> None:
+        m = self.matrix
+        if not (type(m) is sp.csr_matrix and m.dtype == VALUE_DTYPE
+                and all(_frozen(a) for a in (m.data, m.indices, m.indptr))):
+            if not sp.issparse(m):
+                raise TypeError(f"MultiHot.matrix must be a scipy sparse matrix, got {type(m).__name__}")
+            m = sp.csr_matrix(m, dtype=VALUE_DTYPE, copy=True)
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            m.sort_indices()
+            _freeze_csr(m)
+        vocab = np.asarray(self.vocabulary)
+        if not (vocab.dtype.kind == "U" and _frozen(vocab)):
+            vocab = _owned(vocab.astype(str))
+        if vocab.shape != (m.shape[1],):
+            raise ValueError(f"MultiHot vocabulary has shape {vocab.shape}, expected ({m.shape[1]},) "
+                             "(one label per matrix column)")
+        object.__setattr__(self, "matrix", m)
+        object.__setattr__(self, "vocabulary", vocab)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # unpickled arrays come back writeable
+        m = state["matrix"]
+        _freeze_csr(m)
+        object.__setattr__(self, "matrix", m)
+        object.__setattr__(self, "vocabulary", _owned(np.asarray(state["vocabulary"])))
 
     @classmethod
     def from_pairs(cls, item_idx: np.ndarray, labels: np.ndarray, n_items: int,
@@ -53,7 +84,8 @@ class MultiHot:
         m.sum_duplicates()
         m.data[:] = 1.0
         m.sort_indices()
-        return cls(m, vocab)
+        _freeze_csr(m)  # fresh: frozen here, so the constructor takes it without a copy
+        return cls(m, _owned(vocab.copy()))
 
     def labels_of(self, item_idx: int) -> list[str]:
         row = self.matrix.indices[self.matrix.indptr[item_idx]:self.matrix.indptr[item_idx + 1]]
@@ -81,21 +113,134 @@ def user_time_order(user_idx: np.ndarray, times: np.ndarray, n_users: int) -> np
     return np.argsort(u * len(t) + rank)
 
 
-def _readonly(a: np.ndarray | None) -> np.ndarray | None:
-    """A read-only view: the Dataset cannot change it, and the caller's array keeps its flags."""
-    if a is None or not a.flags.writeable:
-        return a
-    view = np.ascontiguousarray(a).view()
+def _frozen(a: np.ndarray) -> bool:
+    """True when nobody can write through ``a``: neither it nor any array it views is writeable.
+
+    (A read-only view of a writeable array is not frozen: its owner can still change it.)
+    """
+    base: Any = a
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    if base is None or isinstance(base, bytes):
+        return True
+    try:  # a memory map or another buffer: frozen when it is read-only
+        return memoryview(base).readonly
+    except TypeError:
+        return False
+
+
+def _owned(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``, which nobody else holds (a fresh array), frozen in place.
+
+    The view's base is read-only and owns its memory, so the view's WRITEABLE flag cannot
+    be set back. (An ``a`` that is itself a view is copied first: through its base it
+    could still be written.)
+    """
+    if a.base is not None:
+        a = a.copy()
+    a.setflags(write=False)
+    view = a.view()
     view.setflags(write=False)
     return view
+
+
+def _freeze_csr(m: sp.csr_matrix) -> None:
+    """Freeze a fresh CSR matrix in place: its three arrays become read-only views."""
+    m.data, m.indices, m.indptr = _owned(m.data), _owned(m.indices), _owned(m.indptr)
+
+
+def _take(a: Any, dtype: Any, *, fresh: bool) -> np.ndarray:
+    """``a`` as a frozen, C-contiguous array of ``dtype``, copied only when needed.
+
+    Shared as it is when already frozen; taken over without a copy when ``fresh`` (an
+    array built for this Dataset, which nobody else holds); copied otherwise, so that
+    changing the caller's array afterwards cannot change the Dataset.
+    """
+    arr = np.asarray(a)
+    if arr.dtype != dtype:
+        return _owned(np.ascontiguousarray(arr.astype(dtype)))  # astype made a new array
+    if arr.flags.c_contiguous and _frozen(arr):
+        return arr
+    if fresh and arr.flags.c_contiguous and arr.base is None:
+        return _owned(arr)
+    return _owned(np.array(arr, dtype=dtype, order="C", copy=True))
+
+
+def _take_strings(a: Any) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype.kind == "U" and arr.flags.c_contiguous and _frozen(arr):
+        return arr
+    return _owned(arr.astype(str))
+
+
+class _FrozenMapping(Mapping[str, "MultiHot"]):
+    """A read-only mapping (role -> MultiHot); unlike ``MappingProxyType`` it can be pickled."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: Mapping[str, MultiHot]) -> None:
+        self._d = dict(d)
+
+    def __getitem__(self, key: str) -> MultiHot:
+        return self._d[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(f'{k!r}: MultiHot' for k in self._d)}}}"
+
+    def __getstate__(self) -> dict[str, MultiHot]:
+        return self._d
+
+    def __setstate__(self, state: dict[str, MultiHot]) -> None:
+        self._d = state
+
+
+def _hash_array(h: Any, tag: str, a: np.ndarray | None) -> None:
+    """Feed ``a`` to ``h`` under ``tag``, canonically: equal contents give equal bytes."""
+    h.update(tag.encode() + b"\0")
+    if a is None:
+        h.update(b"-\0")
+        return
+    a = np.asarray(a)
+    if a.dtype.kind in "UO":
+        a = a.astype(str)
+        width = int(np.char.str_len(a).max(initial=0)) if a.size else 0
+        a = a.astype(f"<U{max(width, 1)}")  # the same strings give the same bytes at any itemsize
+    elif a.dtype.kind == "f":
+        a = np.where(np.isnan(a), np.nan, a).astype(a.dtype)  # one NaN bit pattern
+    a = np.ascontiguousarray(a)
+    h.update(f"{a.dtype.str}{a.shape}\0".encode())
+    h.update(a.tobytes())
+
+
+def _hash_multihot(h: Any, tag: str, mh: MultiHot | None) -> None:
+    if mh is None:
+        _hash_array(h, tag, None)
+        return
+    m = mh.matrix
+    h.update(f"{tag}:{m.shape}\0".encode())
+    _hash_array(h, tag + ".indptr", m.indptr.astype(np.int64))
+    _hash_array(h, tag + ".indices", m.indices.astype(np.int64))
+    _hash_array(h, tag + ".data", m.data)
+    _hash_array(h, tag + ".vocabulary", mh.vocabulary)
 
 
 class Dataset:
     """Interactions of users with items, with the id maps and item side information.
 
-    A Dataset is built once and never changed: every array is read-only, and
-    :meth:`subset` makes a new Dataset that shares both IdMaps, so a train and a
-    test set always agree on indices.
+    A Dataset is built once and never changed: the constructor copies the arrays it
+    is given (unless they are already frozen), every array it holds is read-only, the
+    side information is frozen (read-only :class:`MultiHot` arrays, years and titles;
+    ``people`` is a read-only mapping), and :meth:`subset` makes a new Dataset that
+    shares both IdMaps and the side information, so a train and a test set always
+    agree on indices.
 
     Parameters
     ----------
@@ -112,8 +257,9 @@ class Dataset:
         Item x genre membership.
     years : array-like of float, optional
         Release year per item, NaN when unknown.
-    people : dict of str to MultiHot, optional
-        Item x person membership per role, e.g. ``{"directors": ..., "writers": ...}``.
+    people : mapping of str to MultiHot, optional
+        Item x person membership per role, e.g. ``{"directors": ..., "writers": ...}``
+        (kept as a read-only mapping).
     titles : array-like of str, optional
         Title per item ("" when unknown).
     name : str, default=""
@@ -136,19 +282,37 @@ class Dataset:
         items: IdMap,
         genres: MultiHot | None = None,
         years: Any = None,
-        people: dict[str, MultiHot] | None = None,
+        people: Mapping[str, MultiHot] | None = None,
         titles: Any = None,
         name: str = "",
         duplicates_merged: int = 0,
     ) -> None:
-        u = np.asarray(user_idx).astype(INDEX_DTYPE, copy=False)
-        i = np.asarray(item_idx).astype(INDEX_DTYPE, copy=False)
+        self._init(user_idx, item_idx, value, time, users=users, items=items, genres=genres, years=years,
+                   people=people, titles=titles, name=name, duplicates_merged=duplicates_merged, fresh=False)
+
+    @classmethod
+    def _adopt(cls, user_idx: np.ndarray, item_idx: np.ndarray, value: np.ndarray | None = None,
+               time: np.ndarray | None = None, **kwargs: Any) -> Dataset:
+        """Internal: a Dataset that takes over fresh interaction arrays without copying them.
+
+        Only for arrays built for this Dataset and held by nobody else (the readers,
+        :meth:`from_frame`, :meth:`subset`); they are frozen in place.
+        """
+        self = cls.__new__(cls)
+        self._init(user_idx, item_idx, value, time, fresh=True, **kwargs)
+        return self
+
+    def _init(self, user_idx: Any, item_idx: Any, value: Any, time: Any, *, users: IdMap, items: IdMap,
+              genres: MultiHot | None = None, years: Any = None, people: Mapping[str, MultiHot] | None = None,
+              titles: Any = None, name: str = "", duplicates_merged: int = 0, fresh: bool) -> None:
+        u = _take(user_idx, INDEX_DTYPE, fresh=fresh)
+        i = _take(item_idx, INDEX_DTYPE, fresh=fresh)
         n = len(u)
         if len(i) != n:
             raise ValueError(f"user_idx has {n} entries but item_idx has {len(i)}")
-        v = (np.ones(n, dtype=VALUE_DTYPE) if value is None
-             else np.asarray(value).astype(VALUE_DTYPE, copy=False))
-        t = None if time is None else np.asarray(time).astype(TIME_DTYPE, copy=False)
+        v = (_owned(np.ones(n, dtype=VALUE_DTYPE)) if value is None
+             else _take(value, VALUE_DTYPE, fresh=fresh))
+        t = None if time is None else _take(time, TIME_DTYPE, fresh=fresh)
         if len(v) != n or (t is not None and len(t) != n):
             raise ValueError("value and time must have one entry per interaction")
         if n and (u.min() < 0 or u.max() >= len(users)):
@@ -156,33 +320,47 @@ class Dataset:
         if n and (i.min() < 0 or i.max() >= len(items)):
             raise ValueError(f"item_idx out of range [0, {len(items)})")
         n_items = len(items)
-        if genres is not None and genres.matrix.shape[0] != n_items:
-            raise ValueError(f"genres has {genres.matrix.shape[0]} rows, expected {n_items} (one per item)")
+        if genres is not None:
+            if not isinstance(genres, MultiHot):
+                raise TypeError(f"genres must be a MultiHot, got {type(genres).__name__}")
+            if genres.matrix.shape[0] != n_items:
+                raise ValueError(f"genres has {genres.matrix.shape[0]} rows, expected {n_items} (one per item)")
         if years is not None:
-            years = np.asarray(years, dtype=np.float64)
+            years = _take(years, np.float64, fresh=False)
             if years.shape != (n_items,):
                 raise ValueError(f"years has shape {years.shape}, expected ({n_items},)")
         if titles is not None:
-            titles = np.asarray(titles).astype(str)
+            titles = _take_strings(titles)
             if titles.shape != (n_items,):
                 raise ValueError(f"titles has shape {titles.shape}, expected ({n_items},)")
-        people = dict(people or {})
+        if not isinstance(people, _FrozenMapping):
+            people = _FrozenMapping(people or {})
         for role, mh in people.items():
+            if not isinstance(mh, MultiHot):
+                raise TypeError(f"people[{role!r}] must be a MultiHot, got {type(mh).__name__}")
             if mh.matrix.shape[0] != n_items:
                 raise ValueError(f"people[{role!r}] has {mh.matrix.shape[0]} rows, expected {n_items}")
-        self._user = _readonly(u)
-        self._item = _readonly(i)
-        self._value = _readonly(v)
-        self._time = _readonly(t)
+        self._user = u
+        self._item = i
+        self._value = v
+        self._time = t
         self.users = users
         self.items = items
         self.genres = genres
-        self.years = _readonly(years)
-        self.people = people
-        self.titles = _readonly(titles)
+        self.years = years
+        self.people: Mapping[str, MultiHot] = people
+        self.titles = titles
         self.name = name
         self.duplicates_merged = int(duplicates_merged)
         self._matrix: sp.csr_matrix | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled arrays come back writeable: freeze them again."""
+        for key in ("_user", "_item", "_value", "_time", "years", "titles"):
+            a = state.get(key)
+            if isinstance(a, np.ndarray) and not _frozen(a):
+                state[key] = _owned(a)
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -249,15 +427,18 @@ class Dataset:
             uidx, iidx = uidx[keep], iidx[keep]
             v = None if v is None else v[keep]
             t = None if t is None else t[keep]
-        return cls(uidx, iidx, v, t, users=users, items=items, name=source if name is None else name,
-                   duplicates_merged=n_dup, **side)
+        return cls._adopt(uidx, iidx, v, t, users=users, items=items, name=source if name is None else name,
+                          duplicates_merged=n_dup, **side)
 
     def subset(self, rows: Any) -> Dataset:
-        """A Dataset of some interactions (boolean mask or positions), same IdMaps and side info."""
+        """A Dataset of some interactions (boolean mask or positions), same IdMaps and side info.
+
+        The side information is shared, not copied: it is frozen.
+        """
         rows = np.asarray(rows)
         if rows.dtype == bool and rows.shape != (len(self),):
             raise ValueError(f"mask has shape {rows.shape}, expected ({len(self)},)")
-        return Dataset(
+        return Dataset._adopt(
             self._user[rows], self._item[rows], self._value[rows],
             None if self._time is None else self._time[rows],
             users=self.users, items=self.items, genres=self.genres, years=self.years,
@@ -344,12 +525,22 @@ class Dataset:
         return out
 
     def fingerprint(self) -> str:
-        """A short hash of the interactions and id maps (for run records)."""
+        """A short hash of everything the Dataset holds except its name (for run records).
+
+        Covers the interactions (users, items, values, times), both id maps (as text, so
+        ``7`` and ``"7"`` agree) and the side information: genres, years, people (every
+        role) and titles. Equal Datasets give equal fingerprints however they were built.
+        """
         h = hashlib.sha256()
-        for a in (self._user, self._item, self._value, self._time,
-                  self.users.ids.astype(str), self.items.ids.astype(str)):
-            if a is not None:
-                h.update(np.ascontiguousarray(a).tobytes())
+        for tag, a in (("user", self._user), ("item", self._item), ("value", self._value),
+                       ("time", self._time), ("users", self.users.ids.astype(str)),
+                       ("items", self.items.ids.astype(str)), ("years", self.years),
+                       ("titles", self.titles)):
+            _hash_array(h, tag, a)
+        _hash_multihot(h, "genres", self.genres)
+        h.update(f"people:{len(self.people)}\0".encode())
+        for role in sorted(self.people):
+            _hash_multihot(h, f"people.{role}", self.people[role])
         return h.hexdigest()[:16]
 
     def summary(self) -> dict[str, Any]:

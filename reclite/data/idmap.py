@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,8 @@ def _as_id_array(values: object) -> np.ndarray:
     if arr.dtype.kind == "b":
         return arr.astype(np.int64)
     if arr.dtype.kind == "f":
-        finite = np.isfinite(arr)
-        if finite.all() and np.all(arr == np.round(arr)):
+        # whole numbers become integers only where a float holds them exactly (|x| <= 2**53)
+        if np.all(np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) <= 2.0**53)):
             return arr.astype(np.int64)
         return arr.astype(str)
     if arr.dtype.kind == "U":
@@ -79,7 +79,7 @@ class IdMap:
         """Build a map of the distinct values (sorted) and return it with their codes."""
         arr = _as_id_array(values)
         codes, uniques = pd.factorize(arr, sort=True)
-        return cls(np.asarray(uniques), name=name), codes.astype(INDEX_DTYPE)
+        return cls(np.asarray(uniques), name=name), cast(IntArray, codes.astype(INDEX_DTYPE))
 
     @property
     def ids(self) -> np.ndarray:
@@ -135,13 +135,13 @@ class IdMap:
                 arr = arr.astype(str)
         if idx is None:
             idx = self._index.get_indexer(arr) if len(arr) else np.empty(0, dtype=np.intp)
-        idx = idx.astype(INDEX_DTYPE)
+        out = cast(IntArray, idx.astype(INDEX_DTYPE))
         if missing == "negative":
-            return idx
-        bad = idx < 0
+            return out
+        bad = out < 0
         if bad.any():
             if missing == "skip":
-                return idx[~bad]
+                return out[~bad]
             unknown = pd.unique(arr[bad])
             examples = ", ".join(map(repr, unknown[:5].tolist()))
             raise UnknownIdError(
@@ -149,7 +149,7 @@ class IdMap:
                 f"(e.g. {examples}); the map knows {len(self):,} {self.name}s",
                 missing=unknown,
             )
-        return idx
+        return out
 
     def to_raw(self, idx: object) -> np.ndarray:
         """Raw ids of indices; an index out of range raises ``IndexError``."""

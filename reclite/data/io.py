@@ -20,11 +20,12 @@ Line numbers
     When several columns have problems, the error is about the earliest row.
 Ids
     User and item ids must not be empty (or only spaces). Ids that look like integers
-    are read as integers (so ``007`` and ``7`` are the same id); anything else is text.
-    The strings ``NA``, ``null`` or ``nan`` are ids like any other, not missing values.
+    are read as integers (so ``007`` and ``7`` are the same id, and so are ``7.0`` and
+    ``7``); anything else is text, exactly as written: ``NA``, ``null``, ``nan``,
+    ``True`` or ``1.5`` are ids like any other, not missing values, booleans or numbers.
 Values (rating, weight, count...)
-    Must be finite numbers ``>= 0``: an empty cell, text, ``inf`` or a negative number
-    is an error (reclite reads a value as the strength of positive feedback; shift or
+    Must be finite numbers ``>= 0`` (at most 3.4e38: values are kept as float32): an
+    empty cell, text, ``inf`` or a negative number is an error (reclite reads a value as the strength of positive feedback; shift or
     drop negative feedback before reading). ``True``/``False`` read as 1/0.
 Timestamps
     Numbers (Unix seconds or any integer clock; a fraction is truncated) or ISO 8601
@@ -34,14 +35,30 @@ Duplicates
     Repeated (user, item) pairs are merged by :meth:`Dataset.from_frame`: the latest
     interaction by time is kept (file order breaks ties and decides when there is no
     time), and a :class:`~reclite.errors.DataWarning` naming the file gives the count.
+Compression
+    Chosen by the file name's last suffix: ``.gz`` (gzip), ``.bz2`` (bzip2), ``.xz``
+    and ``.lzma``. A truncated archive (``truncated gzip archive``), a file whose
+    suffix does not match its content (``not a gzip file (it looks like plain text)``,
+    ``not a gzip file but a bzip2 archive``), damaged data (``corrupt gzip archive``)
+    and an archive without its suffix are each one DataError naming the file, whichever
+    part of the reader meets the problem first.
 Encoding
-    UTF-8 (a byte-order mark is allowed); a file that is not valid UTF-8 is read as
-    Latin-1, as the older MovieLens files need.
+    Without ``encoding=``: a UTF-16 or UTF-32 byte-order mark (little- or big-endian)
+    makes the file read in that encoding; otherwise UTF-8 (a byte-order mark is
+    allowed), and a file that is not valid UTF-8 is read as Windows-1252 (cp1252, which
+    agrees with Latin-1 on every printable Latin-1 character and adds '€', curly
+    quotes...), else as Latin-1, as the older MovieLens files need. Text with NUL bytes
+    is refused: UTF-16/UTF-32 without a byte-order mark is named (``looks like UTF-16-LE
+    text without a byte-order mark; pass encoding='utf-16-le'``), anything else is
+    called binary. With ``encoding=``, that encoding is used, and bytes it cannot read
+    are a DataError naming the line; an unknown name is a ParameterError.
+    :func:`read_text_lines` (id lists such as users files) follows the same rules.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -50,17 +67,20 @@ import lzma
 import re
 import sys
 import warnings
+import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .._typing import TIME_DTYPE, PathLike
-from ..errors import DataError
+from ..errors import DataError, ParameterError, ParameterTypeError
 from .dataset import Dataset, MultiHot
 from .idmap import IdMap, _as_id_array
 
@@ -69,6 +89,7 @@ __all__ = ["read_csv", "read_movielens", "read_movie_competition", "read_dataset
 log = logging.getLogger(__name__)
 
 Column = str | int
+_Quoting = Literal[0, 1, 2, 3]  # csv.QUOTE_MINIMAL, QUOTE_ALL, QUOTE_NONNUMERIC, QUOTE_NONE
 
 #: separators tried, in this order of preference, when ``sep`` is not given
 SEPARATORS = ("::", "\t", ",", "|", ";")
@@ -107,20 +128,111 @@ def _check_file(path: PathLike, what: str = "file") -> Path:
     return p
 
 
-def _opener(path: Path):
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return gzip.open(path, "rb")
-    if suffix == ".bz2":
-        return bz2.open(path, "rb")
-    if suffix in (".xz", ".lzma"):
-        return lzma.open(path, "rb")
+#: decompressors, chosen by the file name's last suffix: suffix -> (what the archive is called, open)
+_COMPRESSED: dict[str, tuple[str, Any]] = {
+    ".gz": ("gzip", gzip.open),
+    ".bz2": ("bzip2", bz2.open),
+    ".xz": ("xz", lzma.open),
+    ".lzma": ("lzma", lzma.open),
+}
+#: how compressed files start: (magic bytes, what the archive is called, the suffix it should have)
+_MAGIC = (
+    (b"\x1f\x8b", "gzip", ".gz"),
+    (b"\xfd7zXZ\x00", "xz", ".xz"),
+    (b"PK\x03\x04", "zip", ".zip"),
+    (b"\x28\xb5\x2f\xfd", "zstd", ".zst"),
+)
+_BZIP2_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
+
+
+def _opener(path: Path) -> Any:
+    """A binary file object that yields the file's bytes, decompressed by suffix.
+
+    Reading from it can raise a decompressor's own errors: read inside :func:`_reading`.
+    """
+    known = _COMPRESSED.get(path.suffix.lower())
+    if known is not None:
+        return known[1](path, "rb")
     return open(path, "rb")
+
+
+def _archive_kind(start: bytes) -> tuple[str, str] | None:
+    """(name, suffix) of the compression format ``start`` begins with, if any."""
+    for magic, kind, suffix in _MAGIC:
+        if start.startswith(magic):
+            return kind, suffix
+    if _BZIP2_MAGIC.match(start):
+        return "bzip2", ".bz2"
+    return None
+
+
+def _looks_like_text(start: bytes) -> bool:
+    text = start.decode("utf-8", errors="ignore")
+    return bool(text) and all(c.isprintable() or c in "\t\r\n" for c in text)
+
+
+def _archive_error(path: Path, exc: BaseException) -> DataError:
+    """One readable DataError for a decompressor's complaint about ``path``."""
+    suffix = path.suffix.lower()
+    kind = _COMPRESSED[suffix][0]
+    if isinstance(exc, EOFError):
+        return DataError(f"{path}: truncated {kind} archive: it ends before its end-of-stream marker "
+                         "(was a download or a copy cut short?)")
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(64)
+    except OSError:  # pragma: no cover - it was readable a moment ago
+        start = b""
+    actual = _archive_kind(start)
+    if actual is not None and actual[0] != kind and not (kind == "lzma" and actual[0] == "xz"):
+        return DataError(f"{path}: not {_a(kind)} file but {_a(actual[0])} archive; rename it to end in "
+                         f"{actual[1]}" + ("" if actual[0] in ("gzip", "bzip2", "xz") else
+                                           f" and unpack it: reclite reads {_compressed_list()} files"))
+    if actual is None:
+        what = ("it looks like plain text" if _looks_like_text(start)
+                else f"it starts with bytes {start[:8].hex(' ')}")
+        return DataError(f"{path}: not {_a(kind)} file ({what}), though its name ends in {suffix}; "
+                         f"rename it without {suffix}, or compress it with {kind}")
+    detail = str(exc) or type(exc).__name__
+    return DataError(f"{path}: corrupt {kind} archive ({detail}); the file is damaged")
+
+
+def _a(kind: str) -> str:
+    """'a gzip', 'an xz'."""
+    return ("an " if kind in ("xz", "lzma") else "a ") + kind
+
+
+def _compressed_list() -> str:
+    return ", ".join(_COMPRESSED)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn a decompressor's error while reading ``path`` into one DataError naming the file.
+
+    Truncated archives (EOFError), files that are not of the kind their suffix says
+    (gzip.BadGzipFile, OSError from bz2, LZMAError) and damaged data (zlib.error, CRC
+    errors). Errors of plain files (permissions...) pass through unchanged.
+    """
+    try:
+        yield
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+        if path.suffix.lower() not in _COMPRESSED:
+            raise
+        raise _archive_error(path, exc) from None
+
+
+def _read_all(path: Path) -> bytes:
+    """The whole file, decompressed (DataError for a broken archive)."""
+    with _reading(path), _opener(path) as fh:
+        return fh.read()
 
 
 def _head_bytes(path: Path, n: int = _SAMPLE_BYTES) -> bytes:
     """The first ``n`` bytes (decompressed), cut after the last full line when there is more."""
-    with _opener(path) as fh:
+    with _reading(path), _opener(path) as fh:
         data = fh.read(n + 1)
     if len(data) > n:
         data = data[:n]
@@ -130,27 +242,149 @@ def _head_bytes(path: Path, n: int = _SAMPLE_BYTES) -> bytes:
     return data
 
 
-def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
-    """Text and the encoding that read it: UTF-8 (BOM allowed), else Latin-1."""
-    if encoding is not None:
-        return data.decode(encoding), encoding
+# ---- encodings
+#: byte-order marks, longest first (the UTF-32-LE mark begins with the UTF-16-LE one)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+#: tried in this order when no encoding is given and there is no UTF-16/UTF-32 byte-order mark;
+#: Latin-1 decodes any bytes, so it is last
+_FALLBACK_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+_ASCII_PROBE = "user,item;rating|time\t:: 0123456789\r\n"
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return enc
+    return None
+
+
+def _check_encoding(encoding: str) -> None:
     try:
-        return data.decode("utf-8-sig"), "utf-8-sig"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ParameterError(f"encoding={encoding!r} is not an encoding Python knows; expected a name "
+                             "such as 'utf-8', 'utf-16', 'latin-1' or 'cp1252'") from None
 
 
-def read_text_lines(path: PathLike, what: str = "file") -> list[str]:
+def _ascii_compatible(encoding: str) -> bool:
+    """True when the encoding writes ASCII as ASCII (so '\\n' and separators are single bytes)."""
+    try:
+        return _ASCII_PROBE.encode("ascii").decode(encoding) == _ASCII_PROBE
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def _line_at(data: bytes, offset: int, encoding: str = "latin-1") -> int:
+    """The 1-based line of byte ``offset`` of ``data`` (text in ``encoding``)."""
+    if _ascii_compatible(encoding):
+        return data.count(b"\n", 0, offset) + 1
+    return data[:offset].decode(encoding, errors="replace").count("\n") + 1
+
+
+def _refuse_binary(data: bytes, label: str, asked: str | None = None) -> None:
+    """Refuse bytes that are not ASCII-compatible text: NUL bytes mean UTF-16/32 or binary data.
+
+    ``asked``: the encoding the caller named, if any.
+    """
+    kind = _archive_kind(data[:64])
+    if kind is not None:
+        raise DataError(f"{label}: is {_a(kind[0])} archive, but its name does not end in {kind[1]}; rename "
+                        f"it so (reclite picks the decompressor by the suffix: {_compressed_list()})")
+    bom = _bom_encoding(data)
+    if bom in ("utf-16", "utf-32"):
+        endian = "LE" if data[:2] == codecs.BOM_UTF16_LE else "BE"
+        name = f"{bom.upper()}-{endian}"
+        raise DataError(f"{label}: is {name} text (it starts with a {name} byte-order mark), not "
+                        f"{asked or 'UTF-8'}; pass encoding={bom!r}, or leave encoding unset to have it "
+                        "recognised")
+    first = data.find(b"\0")
+    if first < 0:
+        return
+    guess = _utf16_or_32(data[: 1 << 12])
+    if guess is not None:
+        raise DataError(f"{label}: looks like {guess.upper()} text without a byte-order mark (NUL "
+                        f"bytes in the places that encoding puts them); pass "
+                        f"encoding={guess!r} to read_csv, or save the file as UTF-8")
+    raise DataError(f"{label}: line {_line_at(data, first)}: holds a NUL byte (at byte {first:,}); "
+                    "expected a text file (CSV/TSV) or parquet: is it binary data?")
+
+
+def _utf16_or_32(data: bytes) -> str | None:
+    """The UTF-16/UTF-32 variant that bytes without a byte-order mark look like, if any.
+
+    Text of these encodings has NUL bytes in fixed places: UTF-16-LE every odd byte of
+    an ASCII character, UTF-32-LE bytes 2 and 3 of every character, and so on. Random
+    binary data has them anywhere.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if len(buf) >= 4:
+        z4 = (buf[: len(buf) // 4 * 4].reshape(-1, 4) == 0).mean(axis=0)  # share of NULs at k of 4
+        if z4[2] > 0.9 and z4[3] > 0.9 and z4[0] < 0.5:
+            return "utf-32-le"
+        if z4[0] > 0.9 and z4[1] > 0.9 and z4[3] < 0.5:
+            return "utf-32-be"
+    if len(buf) >= 2:
+        even, odd = (buf[: len(buf) // 2 * 2].reshape(-1, 2) == 0).mean(axis=0)
+        if odd >= 0.2 and even <= 0.1 * odd:
+            return "utf-16-le"
+        if even >= 0.2 and odd <= 0.1 * even:
+            return "utf-16-be"
+    return None
+
+
+def _undecodable(label: str, data: bytes, exc: UnicodeDecodeError, encoding: str) -> DataError:
+    bad = data[exc.start:exc.end][:8].hex(" ")
+    return DataError(f"{label}: line {_line_at(data, exc.start, encoding)}: cannot read bytes {bad} as "
+                     f"{encoding} ({exc.reason}); pass the file's encoding with encoding= (for example "
+                     "'utf-8', 'cp1252' or 'latin-1')")
+
+
+def _decode(data: bytes, label: str, encoding: str | None) -> tuple[str, str]:
+    """Text of ``data`` and the encoding that read it, by the rules of the module documentation.
+
+    Without ``encoding``: a UTF-16 or UTF-32 byte-order mark decides; otherwise UTF-8
+    (a byte-order mark is allowed), else Windows-1252, else Latin-1; bytes that cannot
+    be text (NULs: UTF-16 without a mark, binary data) are refused. With ``encoding``,
+    that one, and bytes it cannot read are a DataError naming the line.
+    """
+    if encoding is None:
+        bom = _bom_encoding(data)
+        if bom in ("utf-16", "utf-32"):
+            encoding = bom
+        else:
+            _refuse_binary(data, label)
+            for enc in _FALLBACK_ENCODINGS[:-1]:
+                try:
+                    return data.decode(enc), enc
+                except UnicodeDecodeError:
+                    continue
+            return data.decode("latin-1"), "latin-1"
+    _check_encoding(encoding)
+    if _ascii_compatible(encoding):
+        _refuse_binary(data, label, encoding)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(label, data, exc, encoding) from None
+    return text.removeprefix("\ufeff"), encoding
+
+
+def read_text_lines(path: PathLike, what: str = "file", *, encoding: str | None = None) -> list[str]:
     """The non-blank lines of a small text file (an id list, say), stripped.
 
-    Decoded by the same rules as every data file (compression by suffix, encodings as
-    in :func:`_decode`); a missing file raises FileNotFoundError naming it, a file that
-    cannot be read or decoded one DataError naming it.
+    Read by the same rules as every data file: compression by suffix (a truncated or
+    mislabelled archive is a DataError naming the file); encodings as the module
+    documentation says (UTF-16/UTF-32 with a byte-order mark are recognised, UTF-16
+    without one is refused naming it); a missing file raises FileNotFoundError naming it.
     """
     p = _check_file(path, what)
-    with _opener(p) as fh:
-        data = fh.read()
-    text, _ = _decode(data, None)
+    text, _ = _decode(_read_all(p), str(p), encoding)
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -164,7 +398,7 @@ def _nonblank_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _split(line: str, sep: str, quoting: int) -> list[str]:
+def _split(line: str, sep: str, quoting: _Quoting) -> list[str]:
     if len(sep) > 1:
         return [f.strip() for f in line.split(sep)]
     try:
@@ -182,7 +416,13 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _sniff_sep(lines: list[str], quoting: int) -> str | None:
+def _all_numbers(fields: list[str]) -> bool:
+    """True for a line of numbers (empty cells allowed): data, not a header line."""
+    filled = [f for f in fields if f]
+    return bool(filled) and all(_is_number(f) for f in filled)
+
+
+def _sniff_sep(lines: list[str], quoting: _Quoting) -> str | None:
     """The separator that splits the sample lines into the same number (>= 2) of fields.
 
     Among separators that do (90 % of lines agreeing), the one giving the most fields
@@ -242,6 +482,8 @@ class _Table:
     named: bool = True  # False: the file has no header and no names were given
     sep: str = ","
     first_line: str = ""
+    data: bytes | None = field(default=None, repr=False)  # the file as UTF-8, when read into memory
+    as_text: Any = field(default=None, repr=False)  # pos -> the column as written (text files)
     _lines: np.ndarray | None = field(default=None, repr=False)
 
     def col(self, pos: int) -> pd.Series:
@@ -255,19 +497,21 @@ class _Table:
         if self.header_lines < 0:
             return f"row {row + 1}"
         if self._lines is None:
-            self._lines = _data_line_numbers(self.path, self.header_lines, self.sep)
+            self._lines = _data_line_numbers(self.path, self.header_lines, self.sep, self.data)
         if row < len(self._lines):
             return f"line {int(self._lines[row])}"
         return f"line {row + 1 + self.header_lines}"  # pragma: no cover - parser/line disagreement
 
 
-def _data_line_numbers(path: Path, header_lines: int, sep: str) -> np.ndarray:
+def _data_line_numbers(path: Path, header_lines: int, sep: str, data: bytes | None = None) -> np.ndarray:
     """1-based numbers of the lines pandas reads as rows, after the header (error path only).
 
-    pandas skips lines made only of spaces (and of tabs, unless tab is the separator).
+    ``data``: the file's bytes when they are already in memory (as UTF-8), else the
+    file is read again. pandas skips lines made only of spaces (and of tabs, unless tab
+    is the separator).
     """
-    with _opener(path) as fh:
-        data = fh.read()
+    if data is None:
+        data = _read_all(path)
     buf = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(buf == 10)
     starts = np.concatenate([[0], nl + 1])
@@ -312,7 +556,7 @@ def _read_text(
     names: Sequence[str] | None = None,
     header: bool | None = None,
     encoding: str | None = None,
-    quoting: int = csv.QUOTE_MINIMAL,
+    quoting: _Quoting = csv.QUOTE_MINIMAL,
     numeric_header_is_data: bool = True,
     names_help: str | None = None,
 ) -> _Table:
@@ -324,27 +568,41 @@ def _read_text(
     """
     label = str(path)
     head = _head_bytes(path)
-    if not head.strip():
+    data: bytes | None = None  # the whole file as UTF-8 when it had to be transcoded
+    if encoding is not None:
+        _check_encoding(encoding)
+    file_enc = encoding or _bom_encoding(head)
+    if file_enc is not None and not _ascii_compatible(file_enc):
+        # UTF-16/UTF-32 (recognised by the byte-order mark, or named): the tokenizer and the
+        # line numbers work on ASCII-compatible bytes, so the file is read once as UTF-8
+        text_all, _ = _decode(_read_all(path), label, file_enc)
+        data = text_all.encode("utf-8")
+        head, encoding = data[:_SAMPLE_BYTES], "utf-8"
+        if len(data) > _SAMPLE_BYTES and head.rfind(b"\n") >= 0:
+            head = head[: head.rfind(b"\n") + 1]
+    text, enc = _decode(head, label, encoding)
+    lines = _nonblank_lines(text)[: _SAMPLE_LINES + 1]
+    if not lines:
         raise DataError(f"{label}: the file is empty; expected a header line and rows of user, item "
                         "(and optionally value and time)")
-    text, enc = _decode(head, encoding)
-    lines = _nonblank_lines(text)[: _SAMPLE_LINES + 1]
     if sep is None:
         sep = _sniff_sep([line for _, line in lines], quoting)
         if sep is None:
             raise DataError(
                 f"{label}: found only one column; expected at least a user and an item column "
                 f"separated by {', '.join(_fmt_sep(s) for s in SEPARATORS)} (pass sep= for another separator)")
+    elif not isinstance(sep, str):
+        raise ParameterTypeError(f"sep must be a string, got {sep!r}")
     elif sep == "":
-        raise ValueError("sep must be a non-empty string")
+        raise ParameterError("sep must be a non-empty string")
     records = [_split(line, sep, quoting) for _, line in lines]
     first = records[0]
     if header is None:
-        header = names is None and not (numeric_header_is_data and all(_is_number(f) for f in first))
+        header = names is None and not (numeric_header_is_data and _all_numbers(first))
     if names is not None:
         names = [str(n) for n in names]
         if len(set(names)) != len(names):
-            raise ValueError(f"names must be distinct, got {names}")
+            raise ParameterError(f"names must be distinct, got {names}")
     # how many fields the data has (the most common count in the sample)
     data_records = records[1:] if header else records
     if data_records:
@@ -369,33 +627,51 @@ def _read_text(
     else:
         columns = [str(i) for i in range(width)]
 
-    # pandas: C parser; a multi-character separator is rewritten to one control character
+    # pandas: C parser on the file's bytes (decompressed here, so that every reading path
+    # reports a broken archive the same way); a multi-character separator is rewritten to
+    # one control character
+    parse: bytes | None = data  # what pandas reads when not the file itself
     if len(sep) > 1:
-        with _opener(path) as fh:
-            raw = fh.read()
-        source: Any = io.BytesIO(raw.replace(sep.encode(), _MULTI_SEP.encode()))
+        if data is None:
+            data = _read_all(path)
+        parse = data.replace(sep.encode(_byte_encoding(enc)), _MULTI_SEP.encode())
         psep = _MULTI_SEP
     else:
-        source, psep = path, sep
+        psep = sep
     kwargs: dict[str, Any] = dict(
         sep=psep, header=0 if header else None, names=None, index_col=False, dtype=None,
         keep_default_na=False, na_values=[""], skipinitialspace=True, low_memory=False,
-        quoting=quoting, engine="c",
+        quoting=quoting, engine="c", compression=None,
     )
     if not header:
         kwargs["names"] = list(range(width))
+    if encoding is not None:
+        tries = [enc]
+    else:  # the head decided; the rest of the file may still need a later fallback
+        tries = list(_FALLBACK_ENCODINGS[_FALLBACK_ENCODINGS.index(enc):])
+
+    def parse_with(encoding: str, **more: Any) -> pd.DataFrame:
+        with warnings.catch_warnings(), _reading(path), \
+                (io.BytesIO(parse) if parse is not None else _opener(path)) as source:
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(source, encoding=encoding, **{**kwargs, **more})
+
     df = None
-    for enc_try in ([enc, "latin-1"] if encoding is None and enc != "latin-1" else [enc]):
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
+    for n_try, enc_try in enumerate(tries):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(source, encoding=enc_try, **kwargs)
+            df = parse_with(enc_try)
             enc = enc_try
             break
         except UnicodeDecodeError:
-            continue
+            if n_try + 1 < len(tries):
+                continue
+            raw = data if data is not None else _read_all(path)
+            try:
+                raw.decode(enc_try)
+            except UnicodeDecodeError as exc:
+                raise _undecodable(label, raw, exc, enc_try) from None
+            raise DataError(f"{label}: cannot read the file as {enc_try} text; pass the file's "
+                            "encoding with encoding=") from None  # pragma: no cover
         except pd.errors.ParserWarning as exc:  # pragma: no cover - caught by the sniff above
             raise DataError(f"{label}: rows have more fields than the header line names columns "
                             f"({len(columns)})") from exc
@@ -403,16 +679,27 @@ def _read_text(
             raise DataError(f"{label}: the file is empty") from exc
         except pd.errors.ParserError as exc:
             raise _parser_error(path, exc, sep, header) from None
-    if df is None:  # pragma: no cover - latin-1 decodes any bytes
-        raise DataError(f"{label}: cannot decode the file as UTF-8 or Latin-1; pass encoding=")
+    assert df is not None
     if df.shape[1] != len(columns):  # pragma: no cover - the sniff and pandas disagree
         columns = [str(c) for c in df.columns]
     if len(df) == 0:
         raise DataError(f"{label}: no data rows after the header line" if header
                         else f"{label}: no data rows")
     df.columns = range(df.shape[1])
+
+    def as_text(pos: int) -> pd.Series:
+        """Column ``pos`` again, as the text written in the file."""
+        col = parse_with(enc, usecols=[pos], dtype=str).iloc[:, 0]
+        return col.set_axis(df.index)
+
     return _Table(path, label, df, columns, header_lines=1 if header else 0,
-                  named=bool(header) or names is not None, sep=sep, first_line=lines[0][1])
+                  named=bool(header) or names is not None, sep=sep, first_line=lines[0][1],
+                  data=data, as_text=as_text)
+
+
+def _byte_encoding(encoding: str) -> str:
+    """The codec that writes a string as the file's bytes (no byte-order mark)."""
+    return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
 def _parser_error(path: Path, exc: Exception, sep: str, header: bool) -> DataError:
@@ -465,7 +752,7 @@ def _resolve(table: _Table, spec: Column | None, role: str, param: str | None = 
     param = param or role
     n = len(table.columns)
     if isinstance(spec, (bool, np.bool_)) or not isinstance(spec, (str, int, np.integer)):
-        raise TypeError(f"{param} must be a column name or a 0-based position, got {spec!r}")
+        raise ParameterTypeError(f"{param} must be a column name or a 0-based position, got {spec!r}")
     if isinstance(spec, (int, np.integer)):
         if not 0 <= int(spec) < n:
             raise DataError(f"{table.label}: {param}={int(spec)} but the file has {n} columns "
@@ -527,7 +814,21 @@ def _id_problem(table: _Table, pos: int, role: str) -> _Problem | None:
 
 
 def _ids(table: _Table, pos: int) -> np.ndarray:
-    return _as_id_array(table.col(pos).to_numpy())
+    """Raw ids of a column: integers when every cell is one, else the text as written.
+
+    pandas reads a column of ``True``/``False`` as booleans and one of ``1.5`` or
+    ``12E45`` as floats; such ids are read again as text, so they keep their spelling.
+    """
+    s = table.col(pos)
+    if table.as_text is not None and (pd.api.types.is_bool_dtype(s.dtype) or (
+            pd.api.types.is_float_dtype(s.dtype) and not _integral(s.to_numpy(dtype=np.float64)))):
+        s = table.as_text(pos)
+    return _as_id_array(s.to_numpy())
+
+
+def _integral(vals: np.ndarray) -> bool:
+    """Every value a whole number that a float holds exactly (|x| <= 2**53)."""
+    return bool(np.all(np.isfinite(vals) & (vals == np.round(vals)) & (np.abs(vals) <= 2.0**53)))
 
 
 def _as_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -543,8 +844,8 @@ def _as_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _number_problem(table: _Table, pos: int, vals: np.ndarray, text_bad: np.ndarray,
-                    expected: str, *, allow_empty: bool = False, min_value: float | None = None
-                    ) -> _Problem | None:
+                    expected: str, *, allow_empty: bool = False, min_value: float | None = None,
+                    max_value: float | None = None) -> _Problem | None:
     s = table.col(pos)
     empty = np.isnan(vals) & ~text_bad
     checks: list[tuple[np.ndarray, str]] = [(text_bad, expected)]
@@ -553,6 +854,8 @@ def _number_problem(table: _Table, pos: int, vals: np.ndarray, text_bad: np.ndar
     checks.append((np.isinf(vals), "a finite number"))
     if min_value is not None:
         checks.append((vals < min_value, f"a number >= {min_value:g}"))
+    if max_value is not None:
+        checks.append((np.isfinite(vals) & (vals > max_value), f"a number <= {max_value:.4g}"))
     best: _Problem | None = None
     for mask, what in checks:
         hit = _first(mask)
@@ -569,7 +872,9 @@ def _number_problem(table: _Table, pos: int, vals: np.ndarray, text_bad: np.ndar
 
 def _values(table: _Table, pos: int) -> tuple[np.ndarray, _Problem | None]:
     vals, text_bad = _as_float(table.col(pos))
-    return vals, _number_problem(table, pos, vals, text_bad, "a number", min_value=0.0)
+    # values are kept as float32: a larger number would silently become infinity
+    return vals, _number_problem(table, pos, vals, text_bad, "a number", min_value=0.0,
+                                 max_value=float(np.finfo(np.float32).max))
 
 
 def _times(table: _Table, pos: int) -> tuple[np.ndarray, _Problem | None]:
@@ -616,19 +921,27 @@ class _Interactions:
     label: str
 
 
+def _required(pos: dict[str, int | None], role: str) -> int:
+    """The position of a column that :func:`_resolve_all` was asked for (so it is there)."""
+    p = pos[role]
+    if p is None:  # pragma: no cover - _resolve_all raised already
+        raise DataError(f"no {role} column")
+    return p
+
+
 def _interactions(table: _Table, pos: dict[str, int | None]) -> _Interactions:
     """Checked interaction columns (earliest problem across columns raises)."""
-    problems: list[_Problem | None] = [_id_problem(table, pos["user"], "user"),
-                                       _id_problem(table, pos["item"], "item")]
+    user, item = _required(pos, "user"), _required(pos, "item")
+    problems: list[_Problem | None] = [_id_problem(table, user, "user"), _id_problem(table, item, "item")]
     value = time = None
-    if pos.get("value") is not None:
-        value, p = _values(table, pos["value"])
+    if (vpos := pos.get("value")) is not None:
+        value, p = _values(table, vpos)
         problems.append(p)
-    if pos.get("time") is not None:
-        time, p = _times(table, pos["time"])
+    if (tpos := pos.get("time")) is not None:
+        time, p = _times(table, tpos)
         problems.append(p)
     _raise_first(table, problems)
-    return _Interactions(_ids(table, pos["user"]), _ids(table, pos["item"]), value, time, table.label)
+    return _Interactions(_ids(table, user), _ids(table, item), value, time, table.label)
 
 
 # --------------------------------------------------------------------------- building datasets
@@ -665,7 +978,7 @@ def _build(inter: _Interactions, name: str, *, extra_items: Sequence[np.ndarray]
 
 def _caller_stacklevel() -> int:
     """The ``stacklevel`` of the first frame outside this module (as seen from the caller)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     level = 1
     while frame is not None and frame.f_code.co_filename == __file__:
         frame = frame.f_back
@@ -722,9 +1035,12 @@ def read_csv(
         Column names for a file **without a header line**: when given, the first line
         is data, and ``user``/``item``/``value``/``time`` refer to these names (or to
         positions). Without ``names`` the first line is the header, except that a
-        first line made only of numbers is taken as data (columns then go by position).
+        first line made only of numbers (empty cells allowed) is taken as data (columns then go
+        by position).
     encoding : str, optional
-        Text encoding; by default UTF-8, falling back to Latin-1.
+        Text encoding (any Python codec name). By default the file's byte-order mark
+        decides (UTF-8, UTF-16, UTF-32), else UTF-8, falling back to Windows-1252 and
+        then Latin-1; see the module documentation.
 
     Returns
     -------
@@ -739,7 +1055,11 @@ def read_csv(
     DataError
         The file is empty, a column is missing, or a cell is empty or unreadable:
         ``"<path>: line 3: column 'rating' has 'abc'; expected a number"``. Line 1 is
-        the first line of the file (the header); see the module documentation.
+        the first line of the file (the header); see the module documentation. Also a
+        truncated or mislabelled archive, a file that is not text (or is UTF-16
+        without a byte-order mark), and bytes the named ``encoding`` cannot read.
+    ParameterError
+        ``sep`` is empty, ``names`` repeat, ``encoding`` is not a codec Python knows.
 
     Examples
     --------
@@ -751,7 +1071,8 @@ def read_csv(
     p = _check_file(path)
     if _is_parquet(p):
         if names is not None:
-            raise ValueError("names= is for text files without a header; parquet files name their columns")
+            raise ParameterError("names= is for text files without a header; parquet files name their "
+                                 "columns")
         table = _read_parquet(p)
     else:
         table = _read_text(p, sep=sep, names=names, encoding=encoding)
@@ -803,7 +1124,7 @@ def _guessed_interactions(table: _Table) -> _Interactions:
     if missing:
         raise _guess_error(table, missing)
     log.info("%s: user=%r item=%r value=%r time=%r", table.label,
-             *(None if pos[r] is None else table.columns[pos[r]] for r in ("user", "item", "value", "time")))
+             *(None if (p := pos[r]) is None else table.columns[p] for r in ("user", "item", "value", "time")))
     return _interactions(table, pos)
 
 
@@ -935,8 +1256,9 @@ def _read_ml_csv(folder: Path, name: str) -> Dataset:
         return _build(inter, name)
     table = _read_text(movies, sep=",", header=True)
     pos = _resolve_all(table, {"item": "movieId", "title": "title", "genres": "genres"})
-    _raise_first(table, [_id_problem(table, pos["item"], "item")])
-    raw, side = _movie_side(table, pos["item"], pos["title"], pos["genres"])
+    item = _required(pos, "item")
+    _raise_first(table, [_id_problem(table, item, "item")])
+    raw, side = _movie_side(table, item, _required(pos, "title"), _required(pos, "genres"))
     return _build(inter, name, extra_items=[raw], side=side)
 
 
@@ -1123,9 +1445,10 @@ def _read_lastfm(folder: Path) -> Dataset:
         return _build(inter, folder.resolve().name)
     t = _read_text(artists, sep="\t", quoting=csv.QUOTE_NONE)
     apos = _resolve_all(t, {"item": "id", "title": "name"})
-    _raise_first(t, [_id_problem(t, apos["item"], "item")])
-    raw = _ids(t, apos["item"])
-    names = t.col(apos["title"]).astype("str").fillna("").to_numpy(dtype=str)
+    item = _required(apos, "item")
+    _raise_first(t, [_id_problem(t, item, "item")])
+    raw = _ids(t, item)
+    names = t.col(_required(apos, "title")).astype("str").fillna("").to_numpy(dtype=str)
 
     def side(items: IdMap) -> dict[str, Any]:
         return {"titles": _per_item(items, raw, names, "", object).astype(str)}

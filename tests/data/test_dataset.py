@@ -174,3 +174,142 @@ def test_user_time_order_matches_lexsort(t_high):
     # np.lexsort is stable: equal (user, time) keep their current order
     np.testing.assert_array_equal(order, np.lexsort((np.arange(len(u)), t, u)))
     assert user_time_order(u[:0], t[:0], 50).size == 0
+
+
+# ---------------------------------------------------------------------------- never changes
+def test_constructor_copies_the_callers_arrays():
+    u, i = np.array([0, 1, 1], dtype=np.int32), np.array([0, 0, 1], dtype=np.int32)
+    v, t = np.array([1.0, 2.0, 3.0], dtype=np.float32), np.array([5, 6, 7], dtype=np.int64)
+    years, titles = np.array([1990.0, 2000.0]), np.array(["A", "B"])
+    ds = Dataset(u, i, v, t, users=IdMap([10, 20]), items=IdMap(["p", "q"]), years=years, titles=titles)
+    before = ds.fingerprint()
+    u[1], i[1], v[1], t[1], years[0], titles[0] = 0, 1, 9.0, 0, 1.0, "Z"
+    assert ds.user_idx.tolist() == [0, 1, 1] and ds.item_idx.tolist() == [0, 0, 1]
+    assert ds.values.tolist() == [1.0, 2.0, 3.0] and ds.times.tolist() == [5, 6, 7]
+    assert ds.years.tolist() == [1990.0, 2000.0] and ds.titles.tolist() == ["A", "B"]
+    assert ds.fingerprint() == before
+    assert u.flags.writeable  # the caller's array is left as it was
+
+
+def test_read_only_view_of_a_writeable_array_is_copied():
+    u = np.array([0, 1], dtype=np.int32)  # the stored dtype: no conversion copies it by the way
+    view = u.view()
+    view.setflags(write=False)
+    ds = Dataset(view, [0, 0], users=IdMap([1, 2]), items=IdMap([1]))
+    u[0] = 1  # the owner can still write: the Dataset must not share it
+    assert ds.user_idx.tolist() == [0, 1]
+
+
+def test_frozen_arrays_are_shared_not_copied(tiny):
+    again = Dataset(tiny.user_idx, tiny.item_idx, tiny.values, tiny.times, users=tiny.users, items=tiny.items,
+                    years=tiny.years)
+    for a, b in ((again.user_idx, tiny.user_idx), (again.values, tiny.values), (again.times, tiny.times)):
+        assert np.shares_memory(a, b)
+    assert again.years is tiny.years
+
+
+def test_arrays_cannot_be_made_writeable_again(tiny):
+    for a in (tiny.user_idx, tiny.item_idx, tiny.values, tiny.times, tiny.years, tiny.genres.matrix.data,
+              tiny.genres.vocabulary):
+        with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+            a.setflags(write=True)
+
+
+def test_internal_construction_takes_fresh_arrays_without_copying():
+    u, i = np.array([0, 1], dtype=np.int32), np.array([1, 0], dtype=np.int32)
+    ds = Dataset._adopt(u, i, users=IdMap([1, 2]), items=IdMap([1, 2]))
+    assert np.shares_memory(ds.user_idx, u) and np.shares_memory(ds.item_idx, i)
+    assert not u.flags.writeable  # taken over: frozen in place
+
+
+def test_subset_owns_its_arrays(tiny):
+    part = tiny.subset([0, 2])
+    assert not np.shares_memory(part.user_idx, tiny.user_idx)
+    assert not part.user_idx.flags.writeable and not part.values.flags.writeable
+
+
+def test_side_information_is_frozen(tiny):
+    m = tiny.genres.matrix
+    for a in (m.data, m.indices, m.indptr, tiny.genres.vocabulary, tiny.years):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = a[0]
+    users, items = IdMap([1]), IdMap([1, 2])
+    mh = MultiHot.from_pairs(np.array([0]), np.array(["Ann"]), 2)
+    ds = Dataset([0], [1], users=users, items=items, people={"writers": mh}, titles=["A", "B"])
+    with pytest.raises(TypeError):
+        ds.people["directors"] = mh  # type: ignore[index]
+    with pytest.raises(ValueError, match="read-only"):
+        ds.titles[0] = "Z"
+
+
+def test_multihot_copies_a_writeable_matrix_and_vocabulary():
+    m = sp.csr_matrix(np.array([[1, 0], [0, 1]], dtype=np.float32))
+    vocab = np.array(["a", "b"])
+    mh = MultiHot(m, vocab)
+    m.data[:] = 0
+    vocab[0] = "z"
+    assert mh.matrix.toarray().tolist() == [[1, 0], [0, 1]] and mh.vocabulary.tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match=r"vocabulary has shape \(3,\), expected \(2,\)"):
+        MultiHot(m, np.array(["a", "b", "c"]))
+
+
+def test_subset_shares_frozen_side_information():
+    users, items = IdMap([1, 2]), IdMap([1, 2])
+    mh = MultiHot.from_pairs(np.array([0]), np.array(["Ann"]), 2)
+    ds = Dataset([0, 1], [1, 0], users=users, items=items, genres=mh, people={"writers": mh},
+                 years=[1.0, 2.0], titles=["A", "B"])
+    part = ds.subset([1])
+    assert part.people["writers"] is ds.people["writers"]
+    assert part.titles is ds.titles and part.years is ds.years and part.genres is ds.genres
+
+
+def test_pickled_dataset_stays_frozen(tiny):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(tiny))
+    assert again.fingerprint() == tiny.fingerprint()
+    for a in (again.user_idx, again.values, again.years, again.genres.matrix.data, again.genres.vocabulary):
+        assert not a.flags.writeable
+
+
+# ---------------------------------------------------------------------------- fingerprint
+def _with_side(tiny, **change):
+    side = {"genres": tiny.genres, "years": tiny.years, "people": dict(tiny.people), "titles": tiny.titles}
+    side.update(change)
+    return Dataset(tiny.user_idx, tiny.item_idx, tiny.values, tiny.times, users=tiny.users, items=tiny.items,
+                   name=tiny.name, **side)
+
+
+def test_fingerprint_covers_side_information(tiny):
+    base = _with_side(tiny, titles=["w", "x", "y", "z"],
+                      people={"directors": MultiHot.from_pairs(np.array([0]), np.array(["Ann"]), 4)})
+    fp = base.fingerprint()
+    other_genres = MultiHot.from_pairs(np.array([0]), np.array(["Drama"]), 4)
+    changed = {
+        "genres": _with_side(base, genres=other_genres),
+        "no genres": _with_side(base, genres=None),
+        "genre name": _with_side(base, genres=MultiHot(base.genres.matrix, np.array(["Comedy", "Drama", "Noir"]))),
+        "year": _with_side(base, years=[1990.0, 2000.0, 2011.0, np.nan]),
+        "no years": _with_side(base, years=None),
+        "title": _with_side(base, titles=["w", "x", "y", "Z"]),
+        "no titles": _with_side(base, titles=None),
+        "director": _with_side(base, people={"directors": MultiHot.from_pairs(np.array([1]), np.array(["Ann"]), 4)}),
+        "role": _with_side(base, people={"writers": base.people["directors"]}),
+        "no people": _with_side(base, people={}),
+    }
+    for what, ds in changed.items():
+        assert ds.fingerprint() != fp, what
+    assert len({ds.fingerprint() for ds in changed.values()}) == len(changed)
+
+
+def test_equal_datasets_give_equal_fingerprints(tiny):
+    # the same content built from other objects: other dtypes, string widths, NaN spellings, people order
+    mh = MultiHot.from_pairs(np.array([0, 1]), np.array(["Ann", "Bob"]), 4)
+    mh2 = MultiHot(sp.csr_matrix(mh.matrix.toarray()), np.array(["Ann", "Bob"], dtype="<U30"))
+    a = _with_side(tiny, titles=np.array(["w", "x", "y", "z"]), people={"a": mh, "b": mh})
+    b = Dataset(tiny.user_idx.astype(np.int64), tiny.item_idx.tolist(), tiny.values.astype(np.float64),
+                tiny.times, users=IdMap(tiny.users.ids), items=IdMap(tiny.items.ids), name="other name",
+                genres=MultiHot(tiny.genres.matrix.astype(np.float64), tiny.genres.vocabulary.astype("<U40")),
+                years=np.array([1990, 2000, 2010, -np.nan]), titles=np.array(["w", "x", "y", "z"], dtype="<U99"),
+                people={"b": mh2, "a": mh2})
+    assert a.fingerprint() == b.fingerprint()

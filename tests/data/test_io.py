@@ -5,7 +5,10 @@ Line numbers in messages count the lines of the file, the header being line 1.
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import gzip
+import lzma
 import warnings
 from pathlib import Path
 
@@ -14,7 +17,8 @@ import pandas as pd
 import pytest
 
 from reclite import read_csv, read_dataset, read_movie_competition, read_movielens
-from reclite.errors import DataError, DataWarning
+from reclite.data.io import _data_line_numbers, read_text_lines
+from reclite.errors import DataError, DataWarning, ParameterError
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
@@ -661,3 +665,192 @@ def test_read_dataset_lastfm_folder(tmp_path):
     assert ds.name == "lastfm"
     assert ds.titles.tolist() == ["Duran Duran", "Morcheeba", "Air"]
     assert ds.n_items == 3 and len(ds) == 2
+
+
+# ============================================================================ compressed files
+def _ratings_text(n: int = 30_000) -> bytes:
+    """A header and n rows: more than the 256 KiB the sniffer reads, so a cut late in the file
+    is met by the full read, not by the sniffer."""
+    return ("user,item,rating\n" + "".join(f"{k},{k % 97},{k % 5}\n" for k in range(n))).encode()
+
+
+COMPRESS = {
+    ".gz": ("gzip", gzip.compress),
+    ".bz2": ("bzip2", bz2.compress),
+    ".xz": ("xz", lzma.compress),
+    ".lzma": ("lzma", lambda b: lzma.compress(b, format=lzma.FORMAT_ALONE)),
+}
+
+
+@pytest.mark.parametrize("suffix", list(COMPRESS))
+def test_compressed_files_read(tmp_path, suffix):
+    p = write(tmp_path, "r.csv" + suffix, COMPRESS[suffix][1](b"user,item,rating\n1,2,3\n4,5,2.5\n"))
+    assert read_csv(p, value="rating").to_frame()["value"].tolist() == [3.0, 2.5]
+    assert read_text_lines(p) == ["user,item,rating", "1,2,3", "4,5,2.5"]
+
+
+@pytest.mark.parametrize("suffix", list(COMPRESS))
+@pytest.mark.parametrize("cut", ["early", "late"])  # met by the sniffer / by the full read
+def test_truncated_archive_is_one_data_error(tmp_path, suffix, cut):
+    kind, compress = COMPRESS[suffix]
+    packed = compress(_ratings_text())
+    p = write(tmp_path, "r.csv" + suffix, packed[:40] if cut == "early" else packed[: len(packed) * 9 // 10])
+    expected = (f"{p}: truncated {kind} archive: it ends before its end-of-stream marker "
+                "(was a download or a copy cut short?)")
+    assert error_of(read_csv, p, value="rating") == expected
+    assert error_of(read_dataset, p) == expected
+    assert error_of(read_text_lines, p) == expected
+    assert error_of(_data_line_numbers, p, 1, ",") == expected  # the line-number pass
+
+
+@pytest.mark.parametrize("suffix", list(COMPRESS))
+def test_plain_text_named_as_archive(tmp_path, suffix):
+    kind = COMPRESS[suffix][0]
+    p = write(tmp_path, "x.csv" + suffix, "user,item\n1,2\n")
+    article = "an" if kind in ("xz", "lzma") else "a"
+    expected = (f"{p}: not {article} {kind} file (it looks like plain text), though its name ends in "
+                f"{suffix}; rename it without {suffix}, or compress it with {kind}")
+    assert error_of(read_csv, p) == expected
+    assert error_of(read_dataset, p) == expected
+    assert error_of(read_text_lines, p) == expected
+
+
+def test_random_bytes_named_gz(tmp_path):
+    p = write(tmp_path, "x.gz", bytes(range(200, 256)) * 3)
+    assert error_of(read_csv, p) == (f"{p}: not a gzip file (it starts with bytes c8 c9 ca cb cc cd ce cf), "
+                                     "though its name ends in .gz; rename it without .gz, or compress it "
+                                     "with gzip")
+
+
+def test_archive_of_another_kind(tmp_path):
+    p = write(tmp_path, "x.csv.gz", bz2.compress(b"user,item\n1,2\n"))
+    assert error_of(read_csv, p) == f"{p}: not a gzip file but a bzip2 archive; rename it to end in .bz2"
+
+
+def test_archive_without_its_suffix(tmp_path):
+    p = write(tmp_path, "x.csv", gzip.compress(b"user,item\n1,2\n"))
+    assert error_of(read_csv, p) == (f"{p}: is a gzip archive, but its name does not end in .gz; rename it "
+                                     "so (reclite picks the decompressor by the suffix: .gz, .bz2, .xz, "
+                                     ".lzma)")
+
+
+def test_corrupt_gzip_data(tmp_path):
+    packed = bytearray(gzip.compress(b"user,item\n" + b"1,2\n" * 50))
+    packed[-6] ^= 0xFF  # a byte of the CRC
+    p = write(tmp_path, "x.csv.gz", bytes(packed))
+    msg = error_of(read_csv, p)
+    assert msg.startswith(f"{p}: corrupt gzip archive (CRC check failed") and msg.endswith("the file is damaged")
+
+
+# ============================================================================ encodings
+TEXT = "user,item,rating\nJosé,Café,4\nZoë,naïve €,2.5\n"
+
+
+@pytest.mark.parametrize("encoded", [
+    TEXT.encode("utf-16"),  # little-endian with its byte-order mark
+    codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"),
+    TEXT.encode("utf-32"),
+    codecs.BOM_UTF32_BE + TEXT.encode("utf-32-be"),
+    TEXT.encode("utf-8-sig"),
+    gzip.compress(TEXT.encode("utf-16")),
+], ids=["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8-sig", "utf-16-gz"])
+def test_unicode_with_bom_reads_as_its_utf8_twin(tmp_path, encoded):
+    twin = read_csv(write(tmp_path, "twin.csv", TEXT.encode("utf-8")), value="rating")
+    name = "x.csv.gz" if encoded[:2] == b"\x1f\x8b" else "x.csv"
+    ds = read_csv(write(tmp_path, name, encoded), value="rating")
+    assert ds.users.ids.tolist() == ["José", "Zoë"] and ds.items.ids.tolist() == ["Café", "naïve €"]
+    assert ds.fingerprint() == twin.fingerprint()
+    assert read_dataset(tmp_path / name).fingerprint() == twin.fingerprint()
+    assert read_text_lines(tmp_path / name) == TEXT.splitlines()
+
+
+@pytest.mark.parametrize("enc, name", [("utf-16-le", "UTF-16-LE"), ("utf-16-be", "UTF-16-BE"),
+                                       ("utf-32-le", "UTF-32-LE")])
+def test_utf16_without_bom_is_refused_naming_it(tmp_path, enc, name):
+    p = write(tmp_path, "x.csv", TEXT.encode(enc))
+    expected = (f"{p}: looks like {name} text without a byte-order mark (NUL bytes in the places that "
+                f"encoding puts them); pass encoding={enc!r} to read_csv, or save the file as UTF-8")
+    assert error_of(read_csv, p) == expected
+    assert error_of(read_dataset, p) == expected
+    assert error_of(read_text_lines, p) == expected
+    # ...and read once the encoding is named
+    assert read_csv(p, value="rating", encoding=enc).items.ids.tolist() == ["Café", "naïve €"]
+    assert read_text_lines(p, encoding=enc) == TEXT.splitlines()
+
+
+def test_cp1252_and_latin1_fallbacks(tmp_path):
+    cp = read_csv(write(tmp_path, "cp.csv", TEXT.encode("cp1252")), value="rating")
+    assert cp.items.ids.tolist() == ["Café", "naïve €"]  # '€' is byte 0x80 in Windows-1252
+    latin = write(tmp_path, "l.csv", "user,item\nJosé,\x81x\n".encode("latin-1"))  # 0x81: no cp1252 char
+    assert read_csv(latin).items.ids.tolist() == ["\x81x"]
+
+
+def test_latin1_users_file_reads(tmp_path):
+    p = write(tmp_path, "users.txt", "José\nZoë\n".encode("latin-1"))
+    assert read_text_lines(p) == ["José", "Zoë"]
+
+
+def test_utf16_errors_give_file_lines(tmp_path):
+    p = write(tmp_path, "x.csv", "user,item,rating\n1,2,3\n1,3,abc\n".encode("utf-16"))
+    assert error_of(read_csv, p, value="rating") == f"{p}: line 3: column 'rating' has 'abc'; expected a number"
+
+
+def test_utf16_with_a_multi_character_separator(tmp_path):
+    p = write(tmp_path, "ratings.dat", "1::10::5\n2::20::3\n".encode("utf-16"))
+    assert read_csv(p, user=0, item=1, value=2).values.tolist() == [5.0, 3.0]
+
+
+def test_named_encoding_that_does_not_fit(tmp_path):
+    p = write(tmp_path, "x.csv", "user,item\n1,2\nJosé,3\n".encode("latin-1"))
+    assert error_of(read_csv, p, encoding="utf-8") == (
+        f"{p}: line 3: cannot read bytes e9 as utf-8 (invalid continuation byte); pass the file's encoding "
+        "with encoding= (for example 'utf-8', 'cp1252' or 'latin-1')")
+
+
+def test_named_ascii_encoding_on_a_utf16_file(tmp_path):
+    p = write(tmp_path, "x.csv", TEXT.encode("utf-16"))
+    assert error_of(read_csv, p, encoding="utf-8") == (
+        f"{p}: is UTF-16-LE text (it starts with a UTF-16-LE byte-order mark), not utf-8; pass "
+        "encoding='utf-16', or leave encoding unset to have it recognised")
+
+
+def test_unknown_encoding_is_a_parameter_error(tmp_path):
+    p = write(tmp_path, "x.csv", "user,item\n1,2\n")
+    with pytest.raises(ParameterError, match="encoding='utf-99' is not an encoding Python knows"):
+        read_csv(p, encoding="utf-99")
+
+
+def test_binary_file_is_refused(tmp_path):
+    p = write(tmp_path, "x.csv", b"user,item\n1,2\n\x00\x01\x02\x03\xff\xfe\x00\x00\x10garbage")
+    assert error_of(read_csv, p) == (f"{p}: line 3: holds a NUL byte (at byte 14); expected a text file "
+                                     "(CSV/TSV) or parquet: is it binary data?")
+
+
+def test_bom_only_file_is_empty(tmp_path):
+    p = write(tmp_path, "x.csv", codecs.BOM_UTF16_LE)
+    assert error_of(read_csv, p).startswith(f"{p}: the file is empty")
+
+
+# ============================================================================ ids and values pandas would change
+def test_ids_that_pandas_reads_as_booleans_or_floats_keep_their_text(tmp_path):
+    p = write(tmp_path, "x.csv", "user,item\nTrue,1.5\nfalse,12E45\nTRUE,1.50\n")
+    ds = read_csv(p)
+    assert ds.users.ids.tolist() == ["TRUE", "True", "false"]
+    assert ds.items.ids.tolist() == ["1.5", "1.50", "12E45"]
+
+
+def test_whole_float_ids_are_integers(tmp_path):
+    p = write(tmp_path, "x.csv", "user,item\n1.0,2\n3.0,4\n")
+    assert read_csv(p).users.ids.tolist() == [1, 3]
+
+
+def test_value_beyond_float32_is_an_error(tmp_path):
+    p = write(tmp_path, "x.csv", "user,item,rating\n1,2,3\n1,3,1e39\n")
+    assert error_of(read_csv, p, value="rating") == (f"{p}: line 3: column 'rating' has '1e+39'; expected a "
+                                                     "number <= 3.403e+38")
+
+
+def test_numeric_first_line_with_an_empty_cell_is_data(tmp_path):
+    p = write(tmp_path, "x.csv", "1,10,,5\n2,20,x,6\n")
+    ds = read_csv(p, user=0, item=1, time=3)
+    assert ds.users.ids.tolist() == [1, 2] and ds.times.tolist() == [5, 6]
