@@ -174,8 +174,8 @@ _BAD_DATA = {
     "folder": ("emptydir", ["emptydir"], None),
     "empty": ("empty.csv", ["empty.csv"], None),
     "bad-value": ("bad_value.csv", ["bad_value.csv", "line 3", "abc"], None),
-    "truncated-gz": ("truncated.csv.gz", ["truncated.csv.gz"], "h-readers"),
-    "not-gzip": ("notgzip.csv.gz", ["notgzip.csv.gz"], "h-readers"),
+    "truncated-gz": ("truncated.csv.gz", ["truncated.csv.gz"], None),
+    "not-gzip": ("notgzip.csv.gz", ["notgzip.csv.gz"], None),
 }
 CASES = []
 for _cmd, _prefix in _DATA_COMMANDS.items():
@@ -293,7 +293,6 @@ def test_huge_k_gives_every_item_not_a_memory_error(ws):
         index=False, float_format="%.6g", lineterminator="\n")
 
 
-@pytest.mark.xfail(reason="fixed on branch h-readers (UTF-16 read by its BOM)", strict=False)
 def test_utf16_data_is_read_or_refused_by_name(ws):
     result = invoke("data", "info", "--data", "utf16.csv", "--json")
     if result.exit_code == 0:
@@ -303,7 +302,6 @@ def test_utf16_data_is_read_or_refused_by_name(ws):
         assert result.exit_code == 1 and "UTF-16" in result.stderr.splitlines()[0]
 
 
-@pytest.mark.xfail(reason="fixed on branch h-readers (UTF-16 read by its BOM)", strict=False)
 def test_utf16_users_file_is_read(ws):
     result = invoke("recommend", "--model", "model", "-k", "1", "--users-file", "users_utf16.txt")
     assert result.exit_code == 0, result.stderr
