@@ -1,7 +1,7 @@
 """Full-ranking evaluation in bounded memory: a model (or a table of lists) against a test set.
 
-Every test user is ranked against every item (their training items excluded), in
-batches of users sized from ``max_memory``, so no users x items matrix is ever built
+Every test user is ranked against every item (their training items excluded, and the
+items of any ``exclude=`` Datasets), in batches of users sized from ``max_memory``, so no users x items matrix is ever built
 whole. The top ``max(k)`` items per user are computed once; every cut-off and every
 metric comes from those lists in one numba pass (:mod:`reclite.metrics`).
 """
@@ -21,7 +21,7 @@ from . import metrics as _m
 from ._typing import INDEX_DTYPE
 from ._validation import check_bool, check_cutoffs, check_option, parse_memory
 from .data.dataset import Dataset
-from .errors import DataError, ParameterError, ParameterTypeError, RecliteError
+from .errors import DataError, DataWarning, ParameterError, ParameterTypeError, RecliteError
 
 __all__ = ["evaluate", "evaluate_recommendations", "METRICS", "DEFAULT_METRICS"]
 
@@ -134,6 +134,42 @@ def _results(
     return summary, _per_user_frame(test.users.to_raw(users), n_test, acc, beyond, names, ks)
 
 
+def _check_exclude(exclude: Any) -> list[Dataset]:
+    """``exclude=`` as a list of Datasets (empty for None), checked before any work."""
+    if exclude is None:
+        return []
+    if isinstance(exclude, Dataset):
+        return [exclude]
+    if isinstance(exclude, (str, bytes)) or not isinstance(exclude, Iterable):
+        raise ParameterTypeError(f"exclude must be a reclite Dataset or a list of them, got "
+                                 f"{type(exclude).__name__}")
+    found = list(exclude)
+    bad = [d for d in found if not isinstance(d, Dataset)]
+    if bad:
+        raise ParameterTypeError(f"exclude must be a reclite Dataset or a list of them, got a "
+                                 f"{type(bad[0]).__name__} in the list")
+    return found
+
+
+def _excluded_rows(model: Any, excludes: list[Dataset], train: Dataset, test_users: np.ndarray,
+                   T: sp.csr_matrix) -> sp.csr_matrix | None:
+    """Every user's items in the ``exclude`` Datasets, as a users x items matrix in train's
+    index space (raw-id matched; users and items train does not know are ignored)."""
+    if not excludes:
+        return None
+    rows = None
+    for d in excludes:
+        r = model._interaction_rows(d, train.users.ids)  # one row per train user, model's items
+        rows = r if rows is None else rows + r
+    rows = sp.csr_matrix(rows)
+    rows.data[:] = 1.0
+    n_clash = int(T.multiply(rows[test_users]).nnz) if len(test_users) else 0
+    if n_clash:
+        warnings.warn(f"exclude holds {n_clash:,} of test's (user, item) pairs: those items are never "
+                      "ranked, so they count as misses", DataWarning, stacklevel=3)
+    return rows
+
+
 def _fitted(model: Any) -> bool:
     probe = getattr(model, "__sklearn_is_fitted__", None)
     return bool(probe()) if probe is not None else hasattr(model, "seen_")
@@ -178,14 +214,15 @@ def evaluate(
     per_user: bool = False,
     *,
     fold_in: Dataset | None = None,
+    exclude: Dataset | Sequence[Dataset] | None = None,
     show_progress: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Full-ranking evaluation of a model: every test user against every item.
 
     Each user with at least one test item gets the top ``max(k)`` items among all
-    items except the user's training items (scored in batches of users sized from
-    ``max_memory``; results do not depend on it), and every metric is computed from
-    those lists. Summaries average over those users.
+    items except the user's training items and their items in ``exclude`` (scored in
+    batches of users sized from ``max_memory``; results do not depend on it), and
+    every metric is computed from those lists. Summaries average over those users.
 
     Parameters
     ----------
@@ -220,6 +257,16 @@ def evaluate(
         users are new to the model (fitted on ``train``, which does not hold them); each
         is ranked from their ``fold_in`` items alone (needs a model that can rank from
         a history), with those items excluded.
+    exclude : Dataset or list of Dataset, optional
+        More interactions never to rank, per user, on top of ``train``'s (which are
+        always excluded): each user's items in these Datasets, matched by raw user and
+        item ids (they need not share train's maps; ids train does not know are
+        ignored). For a train/valid/test protocol
+        (:func:`reclite.split.train_valid_test`), ``evaluate(model, train, test,
+        exclude=valid)`` ranks test with train's and valid's items excluded, as
+        RecBole does, whether the model was fitted on train or refitted on train and
+        valid. A test pair that is also in ``exclude`` can never be hit (a
+        :class:`~reclite.errors.DataWarning` counts them). Not with ``fold_in``.
     show_progress : bool, default=False
 
     Returns
@@ -238,8 +285,15 @@ def evaluate(
     >>> import reclite
     >>> train, test = reclite.split.random_holdout(reclite.demo_dataset(), 0.2, random_state=0)
     >>> reclite.evaluate(reclite.Popularity(), train, test, k=[10, 20])  # doctest: +SKIP
+    >>> train, valid, test = reclite.split.train_valid_test(reclite.demo_dataset(), 0.1, 0.1,
+    ...                                                     random_state=0)
+    >>> reclite.evaluate(reclite.EASE(), train, test, exclude=valid)  # doctest: +SKIP
     """
     _check_pair(train, test)
+    excludes = _check_exclude(exclude)
+    if excludes and fold_in is not None:
+        raise ParameterError("exclude cannot be combined with fold_in: a fold-in user is ranked from "
+                             "their fold_in items alone, which are the ones excluded")
     ks = check_cutoffs(k)
     names = _metric_names(metrics)
     if fold_in is not None:
@@ -265,13 +319,15 @@ def evaluate(
     elif fold_in is not None:
         topk = _fold_in_lists(model, users, fold_in, kmax, max_memory)
     else:
+        extra = _excluded_rows(model, excludes, train, users, T)  # None without exclude=
         train_csr = train.matrix()
         if _seen_equals(model, train_csr):  # the model holds exactly train: its own filter
             del train_csr  # not needed while scoring
-            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, max_memory=max_memory,
-                                              show_progress=show_progress)
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, exclude=extra,
+                                              max_memory=max_memory, show_progress=show_progress)
         else:
-            topk, _ = model.recommend_indices(users, kmax, filter_seen=False, exclude=train_csr,
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=False,
+                                              exclude=train_csr if extra is None else train_csr + extra,
                                               max_memory=max_memory, show_progress=show_progress)
     return _results(topk, users, T, test, train, names, ks, train.n_items, per_user)
 

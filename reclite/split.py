@@ -1,14 +1,15 @@
-"""Train/test splits of a Dataset: per-user holdouts, time cut-offs, k folds, new users.
+"""Train/test splits of a Dataset: per-user holdouts, time cut-offs, k folds, new users,
+and train/valid/test.
 
-Every split returns Datasets made with :meth:`Dataset.subset`, so train and test share
-the input's IdMaps (same indices, same side information) and together hold every
-interaction of the input exactly once (the exception, :func:`temporal` with
+Every split returns Datasets made with :meth:`Dataset.subset`, so train and test (and
+valid) share the input's IdMaps (same indices, same side information) and together hold
+every interaction of the input exactly once (the exception, :func:`temporal` with
 ``min_train >= 1``, says so).
 
 **Too few interactions.** Each per-user split takes a parameter ``min_train``
 (default 1): a user is split only if at least ``min_train`` of their interactions stay
-in train after their whole test share is taken; otherwise the user stays whole in train
-and has no test items. A user's test share is never cut short to fit.
+in train after their whole test share (and valid share) is taken; otherwise the user
+stays whole in train and has no test items. A user's test share is never cut short to fit.
 
 **Randomness.** ``random_state`` is an int, a ``numpy.random.Generator`` (or a
 ``SeedSequence``) or None, turned into a Generator with ``np.random.default_rng``; no
@@ -46,6 +47,8 @@ __all__ = [
     "temporal",
     "kfold",
     "strong_generalization",
+    "train_valid_test",
+    "ThreeWaySplit",
 ]
 
 
@@ -71,6 +74,14 @@ class StrongSplit(NamedTuple):
 
     train: Dataset
     fold_in: Dataset
+    test: Dataset
+
+
+class ThreeWaySplit(NamedTuple):
+    """A train/valid/test split: three Datasets sharing the input's IdMaps (unpacks as a triple)."""
+
+    train: Dataset
+    valid: Dataset
     test: Dataset
 
 
@@ -412,3 +423,100 @@ def strong_generalization(
     held_out = is_test_user & (rank < n_test[ds.user_idx])
     return StrongSplit(ds.subset(~is_test_user), ds.subset(is_test_user & ~held_out),
                        ds.subset(held_out))
+
+
+def _ratio_counts(
+    counts: np.ndarray, valid_size: float, test_size: float, min_train: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Valid and test interactions per user by RecBole's ``split_by_ratio`` rule (see
+    :func:`train_valid_test`); 0 and 0 for users kept whole in train."""
+    n = counts.astype(np.float64)
+    fv, ft = valid_size * n, test_size * n  # float64 products, floored as RecBole's int() does
+    n_valid = np.floor(fv).astype(np.int64)
+    n_test = np.floor(ft).astype(np.int64)
+    n_train = counts - n_valid - n_test
+    # a share below one interaction gets one while train keeps more than one: test first, then valid
+    for n_part, f in ((n_test, ft), (n_valid, fv)):
+        bump = (n_train > 1) & (f > 0) & (f < 1)
+        n_part += bump
+        n_train -= bump
+    whole = n_train < min_train
+    n_valid[whole] = 0
+    n_test[whole] = 0
+    return n_valid, n_test
+
+
+def train_valid_test(
+    ds: Dataset, valid_size: float = 0.1, test_size: float = 0.1, random_state: RNGInput = None, *,
+    min_train: int = 1,
+) -> ThreeWaySplit:
+    """Per user, random shares of the user's interactions go to valid and to test.
+
+    RecBole's default protocol (``eval_args: split: {'RS': [0.8, 0.1, 0.1]}, order: RO,
+    group_by: user``): each user's interactions are put in a uniformly random order and
+    cut by ratio into train, valid and test, with RecBole's per-user counts
+    (``Dataset._calcu_split_ids``). For a user with ``n`` interactions:
+
+    1. ``n_valid = floor(valid_size * n)``, ``n_test = floor(test_size * n)`` (rounded
+       down, the products computed in float64) and ``n_train = n - n_valid - n_test``;
+    2. if ``0 < test_size * n < 1`` (the test share rounds down to nothing) and
+       ``n_train > 1``, one interaction moves from train to test;
+    3. then the same for valid: if ``0 < valid_size * n < 1`` and ``n_train > 1``, one
+       moves from train to valid.
+
+    With 0.1 and 0.1: a user with 1 interaction is train only, 2 give (train, valid,
+    test) = (1, 0, 1), 3 to 19 give (n - 2, 1, 1), 20 to 29 give (n - 4, 2, 2). RecBole divides its ratios by their sum first; for ratios that sum to
+    exactly 1.0 in floating point (the default ``[0.8, 0.1, 0.1]`` does) the counts are
+    the same as here.
+
+    Then the too-few rule of every split: a user with fewer than ``min_train``
+    interactions left in train (which with the default ``min_train=1`` cannot happen,
+    as ``valid_size + test_size < 1``) stays whole in train.
+
+    Parameters
+    ----------
+    ds : Dataset
+    valid_size, test_size : float, default=0.1
+        Shares of each user's interactions held out for validation and for testing,
+        each in (0, 1), together below 1.
+    random_state : int, Generator or None
+    min_train : int, default=1
+        Interactions a split user keeps in train at least.
+
+    Returns
+    -------
+    ThreeWaySplit
+        ``(train, valid, test)``, three Datasets sharing the input's IdMaps.
+
+    Notes
+    -----
+    RecBole's protocol fits on train, picks hyperparameters by their score on valid
+    (ranking with train's items excluded) and reports test ranked by the model fitted
+    on train with train's and valid's items excluded::
+
+        train, valid, test = split.train_valid_test(ds, 0.1, 0.1, random_state=0)
+        reclite.evaluate(model, train, valid)                  # choose on valid
+        reclite.evaluate(model, train, test, exclude=valid)    # report on test
+
+    Examples
+    --------
+    >>> import reclite
+    >>> train, valid, test = reclite.split.train_valid_test(reclite.demo_dataset(), 0.1, 0.1,
+    ...                                                     random_state=0)
+    """
+    _check_ds(ds)
+    valid_size = check_fraction(valid_size, "valid_size")
+    test_size = check_fraction(test_size, "test_size")
+    if valid_size + test_size >= 1.0:
+        raise ParameterError(f"valid_size + test_size must be below 1 (train keeps the rest), got "
+                             f"valid_size={valid_size!r} + test_size={test_size!r}")
+    min_train = check_int(min_train, "min_train", min_val=0)
+    rng = check_random_state(random_state)
+    counts = _user_counts(ds)
+    n_valid, n_test = _ratio_counts(counts, valid_size, test_size, min_train)
+    # a uniformly random order per user: the last n_test are test, the n_valid before them valid
+    from_end = counts[ds.user_idx] - 1 - _random_rank(ds, rng)
+    t = n_test[ds.user_idx]
+    is_test = from_end < t
+    is_valid = ~is_test & (from_end < t + n_valid[ds.user_idx])
+    return ThreeWaySplit(ds.subset(~(is_test | is_valid)), ds.subset(is_valid), ds.subset(is_test))

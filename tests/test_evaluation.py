@@ -174,6 +174,92 @@ def test_evaluate_errors(data, parts):
         reclite.evaluate(reclite.Popularity(), train, test, k=0)
 
 
+# ---------------------------------------------------------------------- exclude=
+@pytest.fixture(scope="module")
+def three_way():
+    """u1: train {a}, valid {b}, test {c}; training popularity a 5 > b 3 > c 2 > d 1."""
+    df = pd.DataFrame({"user": ["u1", "u1", "u1", "u2", "u2", "u2", "u2", "u3", "u3", "u3", "u4", "u4", "u5"],
+                       "item": ["a", "b", "c", "a", "b", "c", "d", "a", "b", "c", "a", "b", "a"]})
+    ds = reclite.Dataset.from_frame(df)
+    raw_u, raw_i = ds.users.to_raw(ds.user_idx), ds.items.to_raw(ds.item_idx)
+    valid = (raw_u == "u1") & (raw_i == "b")
+    test = (raw_u == "u1") & (raw_i == "c")
+    return ds, ds.subset(~valid & ~test), ds.subset(valid), ds.subset(test)
+
+
+def test_evaluate_exclude_hand_built(three_way):
+    ds, train, valid, test = three_way
+    # today's rule: only train's a is excluded, so u1's list is [b, c]: c is a hit at rank 2
+    res = reclite.evaluate(reclite.Popularity(), train, test, k=[1, 2], metrics=["recall", "ndcg"])
+    assert res["recall"].tolist() == [0.0, 1.0]
+    assert res["ndcg"].tolist() == pytest.approx([0.0, 1 / np.log2(3)])
+    # valid's b excluded too: [c, d], c at rank 1
+    res = reclite.evaluate(reclite.Popularity(), train, test, k=[1, 2], metrics=["recall", "ndcg"],
+                           exclude=valid)
+    assert res["recall"].tolist() == [1.0, 1.0] and res["ndcg"].tolist() == [1.0, 1.0]
+    # refitted on train + valid (its own seen items are not train's): train and valid still excluded
+    is_test = (ds.users.to_raw(ds.user_idx) == "u1") & (ds.items.to_raw(ds.item_idx) == "c")
+    refit = reclite.Popularity().fit(ds.subset(~is_test))
+    assert refit.item_popularity_[ds.items.to_index(["b"])[0]] == 4
+    res = reclite.evaluate(refit, train, test, k=1, metrics=["recall"], exclude=valid)
+    assert res["recall"].tolist() == [1.0]
+    res = reclite.evaluate(refit, train, test, k=1, metrics=["recall"])  # without: b is ranked first
+    assert res["recall"].tolist() == [0.0]
+
+
+def test_evaluate_exclude_matches_raw_ids_and_takes_lists(three_way):
+    _, train, valid, test = three_way
+    want = reclite.evaluate(reclite.Popularity(), train, test, k=2, exclude=valid)
+    # other maps: an unknown user and an unknown item are ignored, u1's b is matched by raw id
+    other = reclite.Dataset.from_frame(pd.DataFrame({"user": ["zz", "u1", "u9"], "item": ["q", "b", "a"]}))
+    assert other.users != train.users
+    pd.testing.assert_frame_equal(reclite.evaluate(reclite.Popularity(), train, test, k=2, exclude=other), want)
+    empty = valid.subset(np.zeros(len(valid), dtype=bool))
+    pd.testing.assert_frame_equal(
+        reclite.evaluate(reclite.Popularity(), train, test, k=2, exclude=[empty, other]), want)
+    pd.testing.assert_frame_equal(reclite.evaluate(reclite.Popularity(), train, test, k=2, exclude=[]),
+                                  reclite.evaluate(reclite.Popularity(), train, test, k=2))
+
+
+def test_evaluate_exclude_equals_brute_force(data):
+    train, valid, test = split.train_valid_test(data, 0.15, 0.15, random_state=2)
+    model = RandomFactors(random_state=5).fit(train)
+    res = reclite.evaluate(model, train, test, k=[3, 5], exclude=valid)
+    T = test.matrix()
+    users = np.flatnonzero(np.diff(T.indptr))
+    top, _ = model.recommend_indices(users, 5, filter_seen=True, exclude=valid.matrix())
+    V = valid.matrix()[users]
+    assert not any(set(top[r]) & set(V.indices[V.indptr[r]:V.indptr[r + 1]]) for r in range(len(users)))
+    for kk in (3, 5):
+        want = expected_from_lists(top[:, :kk], T[users], train, kk)
+        row = res[res["k"] == kk].iloc[0]
+        for name, value in want.items():
+            assert row[name] == pytest.approx(value, rel=1e-12), (kk, name)
+    # the lists differ from today's rule's (valid items would take slots)
+    plain = reclite.evaluate(model, train, test, k=5)
+    assert plain["ndcg"].iloc[0] != res["ndcg"].iloc[1]
+
+
+def test_evaluate_exclude_overlapping_test_warns(three_way):
+    _, train, _, test = three_way
+    with pytest.warns(reclite.errors.DataWarning, match="exclude holds 1 of test's"):
+        res = reclite.evaluate(reclite.Popularity(), train, test, k=3, metrics=["recall"], exclude=test)
+    assert res["recall"].tolist() == [0.0]
+
+
+def test_evaluate_exclude_errors(data, three_way):
+    _, train, valid, test = three_way
+    model = reclite.Popularity()
+    with pytest.raises(ParameterTypeError, match="^exclude must be a reclite Dataset or a list of them, got str$"):
+        reclite.evaluate(model, train, test, exclude="valid.csv")
+    with pytest.raises(ParameterTypeError, match="got a DataFrame in the list$"):
+        reclite.evaluate(model, train, test, exclude=[valid, valid.to_frame()])
+    s = split.strong_generalization(data, n_test_users=4, random_state=0)
+    with pytest.raises(ParameterError, match="^exclude cannot be combined with fold_in"):
+        reclite.evaluate(model, s.train, s.test, fold_in=s.fold_in, exclude=s.fold_in)
+    assert not hasattr(model, "seen_")  # checked before fitting anything
+
+
 # ---------------------------------------------------------------------- evaluate_recommendations
 def test_evaluate_recommendations_equals_evaluate_on_the_same_lists(parts):
     train, test = parts

@@ -243,6 +243,89 @@ def test_splits_return_named_pairs(ds):
     assert isinstance(sp_, split.Split) and sp_.train is sp_[0]
 
 
+# ---------------------------------------------------------------------- train_valid_test
+def recbole_counts(n: int, ratios: list[float]) -> list[int]:
+    """RecBole's per-group counts (``Dataset._calcu_split_ids``), restated plainly for one group:
+    every part but the first rounded down, the first takes the rest; then, last part first, a
+    part whose share is below one interaction gets one while the first keeps more than one."""
+    counts = [int(r * n) for r in ratios]
+    counts[0] = n - sum(counts[1:])
+    for part in range(len(ratios) - 1, 0, -1):
+        if counts[0] <= 1:
+            break
+        if 0 < ratios[part] * n < 1:
+            counts[part] += 1
+            counts[0] -= 1
+    return counts
+
+
+@pytest.mark.parametrize("n, want", [
+    (1, (1, 0, 0)), (2, (1, 0, 1)), (3, (1, 1, 1)), (9, (7, 1, 1)), (10, (8, 1, 1)),
+    (19, (17, 1, 1)), (20, (16, 2, 2)), (29, (25, 2, 2)), (30, (24, 3, 3)), (101, (81, 10, 10)),
+])
+def test_train_valid_test_counts_hand_computed(n, want):
+    ds1 = reclite.Dataset.from_frame(pd.DataFrame({"user": ["a"] * n, "item": range(n)}))
+    parts = split.train_valid_test(ds1, 0.1, 0.1, random_state=0)
+    assert tuple(len(p) for p in parts) == want
+    assert recbole_counts(n, [0.8, 0.1, 0.1]) == list(want)
+
+
+@pytest.mark.parametrize("n, want", [
+    # valid 0.2, test 0.3: n=3 floors to (3, 0, 0), test bumped (0.9 < 1), then valid (0.6 < 1)
+    (2, (1, 0, 1)), (3, (1, 1, 1)), (4, (2, 1, 1)), (5, (3, 1, 1)), (7, (4, 1, 2)), (10, (5, 2, 3)),
+])
+def test_train_valid_test_counts_uneven_shares(n, want):
+    ds1 = reclite.Dataset.from_frame(pd.DataFrame({"user": ["a"] * n, "item": range(n)}))
+    assert tuple(len(p) for p in split.train_valid_test(ds1, 0.2, 0.3, random_state=1)) == want
+
+
+@pytest.mark.parametrize("valid_size, test_size", [(0.1, 0.1), (0.2, 0.3), (0.05, 0.15), (0.45, 0.45)])
+def test_train_valid_test_counts_follow_recbole_per_user(ds, valid_size, test_size):
+    train, valid, test = split.train_valid_test(ds, valid_size, test_size, random_state=3)
+    assert_partition(ds, train, valid, test)
+    want = np.array([recbole_counts(int(n), [1 - valid_size - test_size, valid_size, test_size])
+                     for n in per_user(ds)])
+    got = np.stack([per_user(train), per_user(valid), per_user(test)], axis=1)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_train_valid_test_partition_shared_maps_and_seeds(ds):
+    a = split.train_valid_test(ds, 0.1, 0.2, random_state=7)
+    assert isinstance(a, split.ThreeWaySplit) and a.valid is a[1]
+    assert_partition(ds, *a)
+    b = split.train_valid_test(ds, 0.1, 0.2, random_state=np.random.default_rng(7))
+    c = split.train_valid_test(ds, 0.1, 0.2, random_state=8)
+    assert [pairs(p) for p in a] == [pairs(p) for p in b]
+    assert pairs(a.test) != pairs(c.test) and pairs(a.valid) != pairs(c.valid)
+    # storage order does not matter: the same interactions per user, shuffled, split as well
+    shuffled = make_ds(shuffle=True)
+    assert_partition(shuffled, *split.train_valid_test(shuffled, 0.1, 0.2, random_state=7))
+
+
+def test_train_valid_test_is_uniform_within_a_user():
+    # one user with 10 items, (8, 1, 1): over many seeds every item lands in valid and in test ~10%
+    ds1 = reclite.Dataset.from_frame(pd.DataFrame({"user": ["a"] * 10, "item": range(10)}))
+    in_valid, in_test = np.zeros(10), np.zeros(10)
+    for seed in range(2000):
+        _, valid, test = split.train_valid_test(ds1, 0.1, 0.1, random_state=seed)
+        in_valid[valid.item_idx] += 1
+        in_test[test.item_idx] += 1
+    for c in (in_valid, in_test):
+        assert c.min() > 140 and c.max() < 260  # 200 expected each
+
+
+def test_train_valid_test_min_train_keeps_small_users_whole(ds):
+    train, valid, test = split.train_valid_test(ds, 0.2, 0.2, random_state=0, min_train=8)
+    n = per_user(ds)
+    held = np.array([recbole_counts(int(k), [0.6, 0.2, 0.2]) for k in n])
+    whole = held[:, 0] < 8
+    assert whole.any() and (~whole).any()
+    np.testing.assert_array_equal(per_user(train)[whole], n[whole])
+    assert (per_user(valid)[whole] == 0).all() and (per_user(test)[whole] == 0).all()
+    np.testing.assert_array_equal(per_user(test)[~whole], held[~whole, 2])
+    assert (per_user(train)[~whole] >= 8).all()
+
+
 # ---------------------------------------------------------------------- parameter errors
 @pytest.mark.parametrize("call, error, message", [
     (lambda d: split.random_holdout(d, 0.0), ParameterError, "test_size must be a fraction strictly between "
@@ -273,6 +356,14 @@ def test_splits_return_named_pairs(ds):
                                                                    "between 0 and 1, got 1.5"),
     (lambda d: split.strong_generalization(d, "ten"), ParameterTypeError, "n_test_users must be a count or a "
                                                                          "share in (0, 1), got 'ten' (str)"),
+    (lambda d: split.train_valid_test(d, 0.0, 0.1), ParameterError, "valid_size must be a fraction strictly "
+                                                                    "between 0 and 1, got 0.0"),
+    (lambda d: split.train_valid_test(d, 0.1, "0.1"), ParameterTypeError, "test_size must be a fraction "
+                                                                          "strictly between 0 and 1, got '0.1'"),
+    (lambda d: split.train_valid_test(d, 0.5, 0.5), ParameterError, "valid_size + test_size must be below 1 "
+                                                                    "(train keeps the rest), got valid_size=0.5"),
+    (lambda d: split.train_valid_test(d, 0.1, 0.1, min_train=-2), ParameterError, "min_train must be an "
+                                                                                  "integer >= 0, got -2"),
     (lambda d: split.random_holdout(d.to_frame(), 0.2), ParameterTypeError, "ds must be a reclite Dataset, got "
                                                                            "DataFrame"),
 ])
