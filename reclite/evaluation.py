@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -400,7 +400,7 @@ def evaluate_recommendations(
         need_cols = missing + ([] if order_col else ["rank or score"])
         raise DataError(f"recommendations: missing column {', '.join(need_cols)}; expected columns "
                         f"user, item and rank or score; got {list(recs.columns)}")
-    policy = "raise" if on_unknown == "raise" else "negative"
+    policy: Literal["raise", "negative"] = "raise" if on_unknown == "raise" else "negative"
     uidx = test.users.to_index(recs["user"].to_numpy(), missing=policy).astype(np.int64)
     iidx = test.items.to_index(recs["item"].to_numpy(), missing=policy).astype(np.int64)
     key = pd.to_numeric(recs[order_col], errors="coerce").to_numpy(dtype=np.float64)

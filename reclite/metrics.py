@@ -49,6 +49,7 @@ from numba import njit, prange
 
 from ._typing import INDEX_DTYPE, Float64Array
 from ._validation import check_cutoffs, check_int
+from .data.dataset import Dataset
 from .errors import ParameterError, ParameterTypeError
 
 __all__ = [
@@ -403,10 +404,10 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
     train : Dataset or sparse matrix of shape (n_users, n_items)
         Every stored entry counts as one user-item interaction.
     """
-    if hasattr(train, "item_idx") and hasattr(train, "n_items"):
+    if isinstance(train, Dataset):
         # a Dataset holds each (user, item) pair once: counting its arrays is enough
-        pop = np.bincount(train.item_idx, minlength=train.n_items).astype(np.int64)  # type: ignore[union-attr]
-        users = np.bincount(train.user_idx, minlength=train.n_users)  # type: ignore[union-attr]
+        pop = np.bincount(train.item_idx, minlength=train.n_items).astype(np.int64)
+        users = np.bincount(train.user_idx, minlength=train.n_users)
         return pop, int(np.count_nonzero(users))
     if sp.issparse(train):
         m = sp.csr_matrix(train)

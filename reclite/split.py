@@ -111,7 +111,7 @@ def _by_user_time_order(ds: Dataset, what: str) -> np.ndarray | None:
             "random_holdout instead")
     u = ds.user_idx
     t = ds.times
-    if len(u) < 2:
+    if t is None or len(u) < 2:
         return None
     du = u[1:].astype(np.int64) - u[:-1]
     if bool(np.all(du >= 0)) and bool(np.all((du > 0) | (t[1:] >= t[:-1]))):
