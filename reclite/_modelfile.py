@@ -195,13 +195,13 @@ def check_params(cls: type, raw: Any) -> dict[str, Any]:
 
 def _data_free_checks(model: Any) -> list[tuple[str, Any]]:
     """(parameter, check) for the confidence parameters every model validates in ``fit``."""
-    from .confidence import _check_alpha, check_confidence_params, parse_confidence
+    from .confidence import check_alpha, check_confidence_params, parse_confidence
 
     checks: list[tuple[str, Any]] = []
     if hasattr(model, "confidence"):
         checks.append(("confidence", lambda: parse_confidence(model.confidence)))
     if hasattr(model, "alpha"):
-        checks.append(("alpha", lambda: _check_alpha(model.alpha)))
+        checks.append(("alpha", lambda: check_alpha(model.alpha)))
     if hasattr(model, "confidence_params"):
         checks.append(("confidence_params", lambda: check_confidence_params(model.confidence_params)))
     return checks
