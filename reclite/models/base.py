@@ -765,14 +765,14 @@ class Recommender(BaseEstimator):
     # ------------------------------------------------------------------ files
     def save(self, directory: Any) -> None:
         """Save to a model directory (``arrays.npz`` + JSON; never pickle), atomically."""
-        from ..persist import save_model
+        from ._modelfile import save_model
 
         save_model(self, directory)
 
     @classmethod
     def load(cls, directory: Any) -> Recommender:
         """Load a model directory written by :meth:`save` (no code is run)."""
-        from ..persist import load_model as _load
+        from ._modelfile import load_model as _load
 
         model = _load(directory)
         if cls is not Recommender and not isinstance(model, cls):
@@ -785,6 +785,6 @@ class Recommender(BaseEstimator):
 
 def load_model(directory: Any) -> Recommender:
     """Load any model directory written by ``Recommender.save``."""
-    from ..persist import load_model as _load
+    from ._modelfile import load_model as _load
 
     return _load(directory)
