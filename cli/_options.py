@@ -19,3 +19,15 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars 
 KOpt = Annotated[int, typer.Option("-k", "--k", min=1, help="Length of each top-K list.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (splits, models).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ConfidenceOpt = Annotated[str | None, typer.Option(
+    "--confidence", "-c", help="Confidence expression, e.g. binary, log, genre+pop, (genre+pop)*era "
+                               "(default: the model's, binary).", show_default=False)]
+AlphaOpt = Annotated[float | None, typer.Option(
+    "--alpha", "-a", help="Confidence scale: weights are 1 + alpha * f (default: the model's, 1.0).",
+    show_default=False)]
+ParamOpt = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="A model parameter as name=value (repeatable); values are read as "
+                          "int, float, true/false, none, JSON ({...} or [...]) or text.", show_default=False)]
+ConfParamOpt = Annotated[list[str] | None, typer.Option(
+    "--confidence-param", help="A confidence component parameter as component.name=value "
+                               "(repeatable), e.g. era.tau=15.", show_default=False)]

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from ._common import err, error_boundary, load_data, write_text_output
-from ._options import DataOpt, JsonOpt, QuietOpt, SeedOpt
-from .fit import AlphaOpt, ConfidenceOpt, ConfParamOpt, ParamOpt
+from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, JsonOpt, ParamOpt, QuietOpt, SeedOpt
+from ._params import parse_param_assignments, parse_params
 
 
 class SplitName(StrEnum):
@@ -215,7 +215,7 @@ def evaluate(
     import reclite
     from reclite.errors import RecliteError
 
-    from .fit import fit_model, parse_confidence_params, parse_params
+    from .fit import fit_model
 
     ks = parse_ks(k)
     from reclite._validation import parse_memory
@@ -235,7 +235,7 @@ def evaluate(
     model = label = None
     if not is_csv:  # check the model name before reading the data
         model, label = resolve_model(target, confidence=confidence, alpha=alpha, params=parse_params(param),
-                                     confidence_params=parse_confidence_params(confidence_param),
+                                     confidence_params=parse_param_assignments(confidence_param) or None,
                                      seed=seed, quiet=quiet)
     ds = load_data(data, quiet=quiet)
     train, test, split_text = make_split(ds, split_name, test_size=test_size, n_last=n_last,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,69 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from ._common import err, error_boundary, load_data
-from ._options import DataOpt, QuietOpt
+from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, ParamOpt, QuietOpt
+from ._params import parse_param_assignments, parse_params
 
 ModelArg = Annotated[str, typer.Argument(help="Model name from `reclite models` (e.g. ease, itemknn, als).",
                                          metavar="MODEL", show_default=False)]
-ConfidenceOpt = Annotated[str | None, typer.Option(
-    "--confidence", "-c", help="Confidence expression, e.g. binary, log, genre+pop, (genre+pop)*era "
-                               "(default: the model's, binary).", show_default=False)]
-AlphaOpt = Annotated[float | None, typer.Option(
-    "--alpha", "-a", help="Confidence scale: weights are 1 + alpha * f (default: the model's, 1.0).",
-    show_default=False)]
-ParamOpt = Annotated[list[str] | None, typer.Option(
-    "--param", "-p", help="A model parameter as name=value (repeatable); values are read as "
-                          "int, float, true/false, none, JSON ({...} or [...]) or text.", show_default=False)]
-ConfParamOpt = Annotated[list[str] | None, typer.Option(
-    "--confidence-param", help="A confidence component parameter as component.name=value "
-                               "(repeatable), e.g. era.tau=15.", show_default=False)]
 ModelOutOpt = Annotated[Path, typer.Option(
     "--out", "-o", help="Model directory to write (replaced atomically).")]
-
-
-def parse_value(text: str) -> Any:
-    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"none"`` -> None, JSON, else the text."""
-    t = text.strip()
-    low = t.lower()
-    if low in ("none", "null"):
-        return None
-    if low in ("true", "false"):
-        return low == "true"
-    for conv in (int, float):
-        try:
-            return conv(t)
-        except ValueError:
-            pass
-    if t[:1] in ("{", "["):
-        try:
-            return json.loads(t)
-        except json.JSONDecodeError as exc:
-            from reclite.errors import RecliteError
-
-            raise RecliteError(f"parameter value {t!r} looks like JSON but is not valid JSON ({exc.msg})") from None
-    return text
-
-
-def parse_params(assignments: list[str] | None) -> dict[str, Any]:
-    """``["l2=200", "dtype=float32"]`` -> ``{"l2": 200, "dtype": "float32"}``."""
-    from reclite.errors import RecliteError
-
-    out: dict[str, Any] = {}
-    for a in assignments or []:
-        name, sep, value = a.partition("=")
-        if not sep or not name.strip():
-            raise RecliteError(f"--param {a!r}: expected name=value, e.g. --param l2=200")
-        out[name.strip()] = parse_value(value)
-    return out
-
-
-def parse_confidence_params(assignments: list[str] | None) -> dict[str, dict[str, Any]] | None:
-    """``["era.tau=15"]`` -> ``{"era": {"tau": 15.0}}`` (None when none are given)."""
-    if not assignments:
-        return None
-    from reclite.confidence import parse_param_assignments
-
-    return parse_param_assignments(assignments)
 
 
 def with_confidence(params: dict[str, Any], confidence: str | None, alpha: float | None,
@@ -146,7 +89,7 @@ def fit(
     from reclite.persist import check_model_target
 
     params = parse_params(param)
-    conf_params = parse_confidence_params(confidence_param)
+    conf_params = parse_param_assignments(confidence_param) or None
     estimator = build_model(model, confidence, alpha, params, conf_params, quiet)
     check_model_target(out)  # refuse a non-model --out before the fit, not after
     ds = load_data(data, quiet=quiet)

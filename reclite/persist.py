@@ -10,18 +10,19 @@ Loading reads ``arrays.npz`` with ``allow_pickle=False`` and rebuilds the model 
 ``cls(**params)`` where ``cls`` comes from the model registry by name, so loading a
 file never imports or runs anything the file names.
 
-Before anything is built, the files are checked against the class (``_modelfile.py``):
+Before anything is built, the files are checked against the class:
 ``params`` must name exactly the constructor's parameters, with values of the types its
 signature allows and that pass the model's own data-free checks; every fitted
 attribute must match the class's ``_fitted_attributes`` declaration (kind, dtype,
 shape, CSR structure). The first mismatch is a :class:`ModelFileError` naming the file
-and the parameter or attribute. ``save_model`` runs the same checks on what it is about
-to write.
+and the parameter or attribute. Saving runs the same checks on what it is about to
+write.
 
-Hooks a model class may define: ``_params_to_json(self) -> dict`` (parameters as JSON
-values, when ``get_params`` holds something JSON cannot), its twin the classmethod
-``_params_from_json(cls, params) -> dict`` (constructor arguments back from them), and
-``_after_load(self)`` (rebuild derived state once the attributes are set).
+This module reads and writes those files and knows no model class: it turns a fitted
+model's attributes into arrays and JSON (:func:`encode_attributes`), writes a directory
+atomically (:func:`write_model_files`) and reads its parts back (:func:`read_meta`,
+:func:`read_arrays`). Looking the class up, checking the files against it and
+building the model are the models' own (:mod:`reclite.models._modelfile`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import json
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,9 +41,37 @@ from .data.dataset import MultiHot
 from .data.idmap import IdMap
 from .errors import ModelFileError
 
-__all__ = ["save_model", "load_model", "FORMAT_VERSION"]
+__all__ = ["FORMAT_VERSION", "PARAMS_FILE", "ARRAYS_FILE", "FileMismatch", "MODEL_DIRECTORY", "is_model_directory",
+           "check_model_target", "jsonable", "encode_attributes", "write_model_files", "read_meta", "read_arrays"]
 
 FORMAT_VERSION = 1
+PARAMS_FILE = "params.json"
+ARRAYS_FILE = "arrays.npz"
+
+
+class FileMismatch(Exception):
+    """What in a model file does not fit its class.
+
+    Attributes
+    ----------
+    file : {"params.json", "arrays.npz"}
+        The file that holds the bad entry.
+    subject : {"parameter", "attribute", "entry"}
+        Whether a constructor parameter, a fitted attribute, or a whole section of
+        ``params.json`` (``params``, ``attributes``) is wrong.
+    name : str
+        Its name.
+    message : str
+        The whole explanation, starting with the subject and name.
+    """
+
+    def __init__(self, file: str, subject: Literal["parameter", "attribute", "entry"], name: str,
+                 detail: str) -> None:
+        self.file = file
+        self.subject = subject
+        self.name = name
+        self.message = f"{subject} {name!r} {detail}"
+        super().__init__(self.message)
 
 
 def _versions() -> dict[str, str]:
@@ -58,7 +87,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _jsonable(value: Any) -> bool:
+def jsonable(value: Any) -> bool:
+    """Whether ``json.dumps`` takes ``value``."""
     try:
         json.dumps(value)
         return True
@@ -66,7 +96,12 @@ def _jsonable(value: Any) -> bool:
         return False
 
 
-def _encode(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def encode_attributes(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A fitted model's attributes (names ending in ``_``) as ``params.json`` entries and arrays.
+
+    Arrays, sparse matrices (as CSR), id maps, MultiHots and JSON values; anything else
+    is a :class:`~reclite.errors.ModelFileError`.
+    """
     attrs: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     for name, value in vars(model).items():
@@ -93,7 +128,7 @@ def _encode(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             attrs[name] = {"kind": "multihot", "shape": list(m.shape)}
         elif isinstance(value, (np.integer, np.floating, np.bool_)):
             attrs[name] = {"kind": "json", "value": value.item()}
-        elif _jsonable(value):
+        elif jsonable(value):
             attrs[name] = {"kind": "json", "value": value}
         else:
             raise ModelFileError(
@@ -128,67 +163,38 @@ def check_model_target(directory: Any) -> None:
     check_dir_target(directory, may_replace=is_model_directory, what=MODEL_DIRECTORY)
 
 
-def save_model(model: Any, directory: Any) -> Path:
-    """Write ``model`` to ``directory`` (replaced atomically); returns the path.
+def write_model_files(directory: Any, class_name: str, params: dict[str, Any], attrs: dict[str, Any],
+                      arrays: dict[str, np.ndarray]) -> Path:
+    """Write a model directory (``arrays.npz``, ``params.json``, ``versions.json``) atomically.
 
     An existing ``directory`` is replaced only when it is a reclite model directory
     (see :func:`is_model_directory`); an existing file or any other folder raises
     :class:`~reclite.errors.OutputError` and nothing is changed. If writing fails the
     previous model stays whole.
     """
-    from sklearn.utils.validation import check_is_fitted
-
-    from .models.registry import class_name_known
-
-    check_is_fitted(model)
-    cls_name = type(model).__name__
-    if not class_name_known(cls_name):
-        raise ModelFileError(f"{cls_name} is not a registered reclite model and cannot be saved")
-    params = model.get_params(deep=False)
-    if hasattr(model, "_params_to_json"):
-        params = model._params_to_json()
-    if params.get("random_state") is not None and hasattr(model, "random_seed_"):
-        # a Generator or SeedSequence is not JSON: record the int seed the fit used
-        params = {**params, "random_state": int(model.random_seed_)}
-    if not _jsonable(params):
-        raise ModelFileError(f"{cls_name}: parameters are not JSON-serialisable: {params!r}")
-    attrs, arrays = _encode(model)
-    _check_encoding(model, params, attrs, arrays, directory)
     directory = Path(directory)
     with atomic_dir(directory, may_replace=is_model_directory, what=MODEL_DIRECTORY) as tmp:
         members: dict[str, Any] = arrays  # typed loosely: numpy's stub reserves the keyword allow_pickle
         np.savez(tmp / "arrays.npz", **members)
-        meta = {"format_version": FORMAT_VERSION, "class": cls_name, "params": params, "attributes": attrs}
-        (tmp / "params.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        meta = {"format_version": FORMAT_VERSION, "class": class_name, "params": params, "attributes": attrs}
+        (tmp / PARAMS_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         (tmp / "versions.json").write_text(json.dumps(_versions(), indent=2) + "\n", encoding="utf-8")
     return directory
 
 
-def load_model(directory: Any) -> Any:
-    """Rebuild a model saved by :func:`save_model`, checking every entry of its files first.
-
-    The class comes from the model registry by name (nothing the file names is
-    imported), arrays are read with ``allow_pickle=False``, the parameters are checked
-    against the class's constructor and the model's own checks, and every fitted
-    attribute against the class's declarations (kind, dtype, shape, CSR structure,
-    index ranges).
+def read_meta(directory: Path) -> dict[str, Any]:
+    """``params.json`` of a model directory: its four entries, the format version one this reclite reads.
 
     Raises
     ------
     FileNotFoundError
         ``directory`` does not exist.
     ModelFileError
-        Anything in the files that does not fit: the message names the file
-        (``params.json`` or ``arrays.npz``) and the parameter or attribute, with what
-        was expected and what was found.
+        Not a model directory, corrupt metadata, or a newer format version.
     """
-    from ._modelfile import FileMismatch, check_param_values, check_params, decode_attributes
-    from .models.registry import class_by_name
-
-    directory = Path(directory)
     if not directory.exists():
         raise FileNotFoundError(f"{directory}: no such model directory (fit one with 'reclite fit')")
-    pfile, afile = directory / "params.json", directory / "arrays.npz"
+    pfile, afile = directory / PARAMS_FILE, directory / ARRAYS_FILE
     if not directory.is_dir() or not pfile.is_file() or not afile.is_file():
         raise ModelFileError(f"{directory}: not a reclite model directory (expected params.json and arrays.npz)")
     meta = _read_meta(pfile)
@@ -197,25 +203,7 @@ def load_model(directory: Any) -> Any:
         raise ModelFileError(
             f"{directory}: model format version {version} is newer than this reclite reads "
             f"(version {FORMAT_VERSION}); upgrade reclite")
-    cls_name = meta["class"]
-    cls = class_by_name(cls_name) if isinstance(cls_name, str) else None
-    if cls is None:
-        raise ModelFileError(f"{pfile}: unknown model class {cls_name!r}")
-    try:
-        params = check_params(cls, meta["params"])
-        try:
-            model = cls(**params)
-        except (ValueError, TypeError) as exc:  # constructors only store; a check there is still named
-            raise ModelFileError(f"{pfile}: the parameters do not make a {cls.__name__}: {exc}") from None
-        check_param_values(model)
-        values = decode_attributes(cls, params, meta["attributes"], _read_arrays(afile))
-    except FileMismatch as exc:
-        raise ModelFileError(f"{directory / exc.file}: {exc.message}") from None
-    for name, value in values.items():
-        setattr(model, name, value)
-    if hasattr(model, "_after_load"):
-        model._after_load()
-    return model
+    return meta
 
 
 def _read_meta(pfile: Path) -> dict[str, Any]:
@@ -250,10 +238,10 @@ def _stored_dtype(npz: Any, key: str) -> np.dtype | None:
     return None
 
 
-def _read_arrays(afile: Path) -> dict[str, np.ndarray]:
-    """Every array of ``arrays.npz`` (``allow_pickle=False``): an object array is refused by name."""
-    from ._modelfile import ARRAYS_FILE, FileMismatch
-
+def read_arrays(directory: Path) -> dict[str, np.ndarray]:
+    """Every array of ``arrays.npz`` (``allow_pickle=False``): an object array is refused by name
+    (:class:`FileMismatch`), an unreadable file is a :class:`~reclite.errors.ModelFileError`."""
+    afile = directory / ARRAYS_FILE
     arrays: dict[str, np.ndarray] = {}
     try:
         npz = np.load(afile, allow_pickle=False)
@@ -272,27 +260,3 @@ def _read_arrays(afile: Path) -> dict[str, np.ndarray]:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise ModelFileError(f"{afile}: corrupt array file ({exc})") from None
     return arrays
-
-
-def _check_encoding(model: Any, params: Any, attrs: dict[str, Any], arrays: dict[str, np.ndarray],
-                    directory: Any) -> None:
-    """Refuse to write a model file that :func:`load_model` would refuse.
-
-    Parameters of a type the constructor does not allow, or values the model's own
-    checks reject (set after ``fit``), are the caller's: :class:`ModelFileError`.
-    Fitted attributes that do not match the class's declarations are reclite's own
-    bug (a model that stores an attribute it does not declare): ``RuntimeError``.
-    """
-    from ._modelfile import FileMismatch, check_param_values, check_params, decode_attributes
-
-    cls = type(model)
-    try:
-        checked = check_params(cls, params)
-        check_param_values(model)
-    except FileMismatch as exc:
-        raise ModelFileError(f"cannot save {cls.__name__} to {directory}: {exc.message}") from None
-    try:
-        decode_attributes(cls, checked, attrs, arrays)
-    except FileMismatch as exc:
-        raise RuntimeError(f"{cls.__name__} does not match its own declaration of fitted attributes "
-                           f"(a bug in reclite; nothing was written): {exc.message}") from None

@@ -18,6 +18,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reclite.cli._params import parse_param_assignments
 
 import reclite
 from reclite.confidence import (
@@ -31,7 +32,6 @@ from reclite.confidence import (
     confidence_weights,
     describe_components,
     parse_confidence,
-    parse_param_assignments,
 )
 from reclite.errors import ConfidenceSpecError, ParameterError
 

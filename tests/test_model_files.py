@@ -24,11 +24,11 @@ import pandas as pd
 import pytest
 
 import reclite
-from reclite._modelfile import array_keys, decode_attributes, param_names
 from reclite.errors import ModelFileError
 from reclite.models import registry
 from reclite.models._fitted import Fitted, applies, declared_attributes, parse_dim
-from reclite.persist import _encode
+from reclite.models._modelfile import array_keys, decode_attributes, param_names
+from reclite.persist import encode_attributes as _encode
 
 from ._contract import make_model, planted_dataset
 

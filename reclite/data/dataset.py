@@ -573,3 +573,28 @@ class Dataset:
         side = ", ".join(self.side_information) or "none"
         return (f"Dataset({self.name + ': ' if self.name else ''}{self.n_users:,} users x "
                 f"{self.n_items:,} items, {len(self):,} interactions; side information: {side})")
+
+    @classmethod
+    def from_matrix(cls, matrix: sp.spmatrix | sp.sparray, name: str = "matrix") -> Dataset:
+        """A Dataset from a users x items scipy sparse matrix of values; raw ids are the indices.
+
+        Row ``u`` is the user with raw id ``u`` and column ``i`` the item with raw id
+        ``i`` (id maps of ``0..n-1`` named ``user`` and ``item``); every stored
+        entry is an interaction with the stored value (repeated entries of one cell are
+        summed, scipy's convention). There is no time and no side information.
+
+        Raises
+        ------
+        ParameterTypeError
+            ``matrix`` is not a scipy sparse matrix.
+        """
+        if not sp.issparse(matrix):
+            from ..errors import ParameterTypeError
+
+            raise ParameterTypeError(f"Dataset.from_matrix expects a users x items scipy sparse matrix, "
+                                     f"got {type(matrix).__name__}")
+        coo = sp.coo_matrix(matrix)
+        coo.sum_duplicates()
+        n_users, n_items = coo.shape
+        return cls(coo.row, coo.col, coo.data, users=IdMap(np.arange(n_users), "user"),
+                   items=IdMap(np.arange(n_items), "item"), name=name)

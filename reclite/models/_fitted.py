@@ -4,7 +4,7 @@ Every model class lists the attributes its ``fit`` learns in a class attribute
 ``_fitted_attributes``: name -> :class:`Fitted` (or a tuple of alternatives, the first
 whose ``when`` holds applies). :class:`~reclite.models.base.Recommender` declares the
 ones every model shares; a subclass adds its own, and :func:`declared_attributes`
-merges them along the class hierarchy. ``reclite.persist`` checks a model directory
+merges them along the class hierarchy. :mod:`reclite.models._modelfile` checks a model directory
 against them when it loads one (and the encoding of a model when it saves one), so a
 tampered or truncated file is refused with the attribute that is wrong, never found
 later as a crash at recommend time.

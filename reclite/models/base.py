@@ -31,7 +31,6 @@ from sklearn.utils.validation import check_is_fitted
 from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
 from .._validation import check_bool, check_k, check_option, parse_memory
 from ..data.dataset import Dataset
-from ..data.idmap import IdMap
 from ..errors import DataError, DataWarning, ParameterError, ParameterTypeError, RecliteError
 from ._fitted import FittedDecl, array, csr, idmap, json_value
 
@@ -72,11 +71,7 @@ def as_dataset(data: Dataset | sp.spmatrix | sp.sparray) -> Dataset:
     if isinstance(data, Dataset):
         return data
     if sp.issparse(data):
-        coo = sp.coo_matrix(data)
-        coo.sum_duplicates()
-        n_users, n_items = coo.shape
-        return Dataset(coo.row, coo.col, coo.data, users=IdMap(np.arange(n_users), "user"),
-                       items=IdMap(np.arange(n_items), "item"), name="matrix")
+        return Dataset.from_matrix(data)
     raise ParameterTypeError(f"fit expects a reclite Dataset or a users x items scipy sparse matrix, "
                              f"got {type(data).__name__}")
 
@@ -495,7 +490,7 @@ class Recommender(BaseEstimator):
         the training data (``confidence_*_``), so a training user's history gets
         exactly their row of ``seen_``.
         """
-        from ..confidence import _READS_VALUES, apply_confidence, parse_confidence
+        from ..confidence import READS_VALUES, apply_confidence, parse_confidence
 
         spec = getattr(self, "confidence", "binary")
         expr = parse_confidence(spec)
@@ -505,7 +500,7 @@ class Recommender(BaseEstimator):
             if "time" in expr.components and times is None:
                 raise ParameterError(f"{name} weighs each history item by its recency: pass times, "
                                      "one timestamp per history item")
-            reads = [c for c in expr.components if c in _READS_VALUES]
+            reads = [c for c in expr.components if c in READS_VALUES]
             if reads and not values_given and not stats.unit_values:
                 warnings.warn(
                     f"{name} weighs each history item by its value ({', '.join(reads)}) and was fitted on "
@@ -770,14 +765,14 @@ class Recommender(BaseEstimator):
     # ------------------------------------------------------------------ files
     def save(self, directory: Any) -> None:
         """Save to a model directory (``arrays.npz`` + JSON; never pickle), atomically."""
-        from ..persist import save_model
+        from ._modelfile import save_model
 
         save_model(self, directory)
 
     @classmethod
     def load(cls, directory: Any) -> Recommender:
         """Load a model directory written by :meth:`save` (no code is run)."""
-        from ..persist import load_model as _load
+        from ._modelfile import load_model as _load
 
         model = _load(directory)
         if cls is not Recommender and not isinstance(model, cls):
@@ -790,6 +785,6 @@ class Recommender(BaseEstimator):
 
 def load_model(directory: Any) -> Recommender:
     """Load any model directory written by ``Recommender.save``."""
-    from ..persist import load_model as _load
+    from ._modelfile import load_model as _load
 
     return _load(directory)

@@ -42,6 +42,7 @@ from .._validation import check_bool, check_float, check_int, check_option, chec
 from ..data.dataset import Dataset
 from ..errors import DeviceError
 from ._fitted import FittedDecl, array, json_value
+from ._foldin import mean_fold_in
 from .base import Recommender
 
 __all__ = ["ALS", "BPR", "LMF", "gpu_available", "gpu_unavailable_reason", "implicit_seed"]
@@ -197,14 +198,6 @@ class _ImplicitModel(Recommender):
         norms[norms == 0] = 1.0
         q = Y[np.asarray(item_idx, dtype=INDEX_DTYPE)]
         return (q @ Y.T) / norms[np.asarray(item_idx)][:, None] / norms[None, :]
-
-    def user_vectors_from_history(self, rows: sp.csr_matrix) -> np.ndarray:
-        """Fold-in user factors for users given only by their confidence rows."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        return self._fold_in(sp.csr_matrix(rows, dtype=VALUE_DTYPE))
-
 
 # ---------------------------------------------------------------------- ALS
 class ALS(_ImplicitModel):
@@ -459,21 +452,8 @@ class BPR(_ImplicitModel):
                                                             num_threads=int(self.num_threads), **kw)
 
     def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
-        latent = _mean_fold_in(self.user_factors_[:, :-1], self.item_factors_[:, :-1], rows)
+        latent = mean_fold_in(self.user_factors_[:, :-1], self.item_factors_[:, :-1], rows)
         return np.hstack([latent, np.ones((latent.shape[0], 1), dtype=VALUE_DTYPE)])
-
-
-def _mean_fold_in(user_latent: np.ndarray, item_latent: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-    """Mean of the history items' latent vectors, rescaled to the median user norm."""
-    rows = sp.csr_matrix(rows)
-    counts = np.diff(rows.indptr)
-    pattern = sp.csr_matrix((np.ones(rows.nnz, dtype=np.float64), rows.indices, rows.indptr), shape=rows.shape)
-    mean = np.asarray(pattern @ item_latent.astype(np.float64)) / np.maximum(counts, 1)[:, None]
-    norms = np.linalg.norm(mean, axis=1)
-    user_norms = np.linalg.norm(user_latent, axis=1)
-    target = float(np.median(user_norms[user_norms > 0])) if (user_norms > 0).any() else 1.0
-    scale = np.divide(target, norms, out=np.zeros_like(norms), where=norms > 0)
-    return (mean * scale[:, None]).astype(VALUE_DTYPE)
 
 
 # ---------------------------------------------------------------------- LMF
@@ -569,6 +549,6 @@ class LMF(_ImplicitModel):
             neg_prop=int(self.neg_prop), num_threads=int(self.num_threads), random_state=seed)
 
     def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
-        latent = _mean_fold_in(self.user_factors_[:, :-2], self.item_factors_[:, :-2], rows)
+        latent = mean_fold_in(self.user_factors_[:, :-2], self.item_factors_[:, :-2], rows)
         n = latent.shape[0]
         return np.hstack([latent, np.ones((n, 1), dtype=VALUE_DTYPE), np.zeros((n, 1), dtype=VALUE_DTYPE)])

@@ -27,31 +27,17 @@ REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def _available() -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out = {}
-    for name, (mod, cls, defaults) in REGISTRY.items():
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name == mod:
-                continue  # not built yet
-            raise
-        out[name] = (mod, cls, defaults)
-    return out
-
-
 def names() -> list[str]:
-    """Registry names whose module exists."""
-    return list(_available())
+    """The registry names, in registry order."""
+    return list(REGISTRY)
 
 
 def get(name: str) -> type:
     from ..errors import ParameterError
 
-    avail = _available()
-    if name not in avail:
-        raise ParameterError(f"unknown model {name!r}; known models: {', '.join(avail)}")
-    mod, cls, _ = avail[name]
+    if name not in REGISTRY:
+        raise ParameterError(f"unknown model {name!r}; known models: {', '.join(REGISTRY)}")
+    mod, cls, _ = REGISTRY[name]
     return getattr(importlib.import_module(mod), cls)
 
 
@@ -62,7 +48,7 @@ def create(name: str, **params: Any) -> Any:
     cls = get(name)
     kwargs = dict(REGISTRY[name][2])
     kwargs.update(params)
-    valid = cls().get_params(deep=False) if not hasattr(cls, "_param_names") else cls._param_names()
+    valid = cls().get_params(deep=False)
     unknown = [p for p in kwargs if p not in valid]
     if unknown:
         raise ParameterError(f"model {name!r} has no parameter {', '.join(map(repr, unknown))}; "
@@ -71,18 +57,10 @@ def create(name: str, **params: Any) -> Any:
 
 
 def class_by_name(cls_name: str) -> type | None:
+    """The registered model class of this name (its module imported), or None."""
     for mod, cls, _ in REGISTRY.values():
         if cls == cls_name:
-            try:
-                return getattr(importlib.import_module(mod), cls)
-            except (ModuleNotFoundError, AttributeError):
-                return None
-    extra = {"RankVote": "reclite.ensemble"}
-    if cls_name in extra:
-        try:
-            return getattr(importlib.import_module(extra[cls_name]), cls_name)
-        except (ModuleNotFoundError, AttributeError):
-            return None
+            return getattr(importlib.import_module(mod), cls)
     return None
 
 

@@ -22,6 +22,7 @@ from .._validation import check_bool, check_float, check_int, check_option, chec
 from ..data.dataset import Dataset
 from ..errors import DataError, ParameterError, ParameterTypeError, RecliteError
 from ._fitted import FittedDecl, array, csr, json_value
+from ._foldin import history_sums, mean_fold_in
 from .base import Recommender
 
 __all__ = ["SurpriseRecommender", "FACTOR_ALGORITHMS", "KNN_ALGORITHMS", "DEFAULT_PARAMS"]
@@ -323,22 +324,29 @@ class SurpriseRecommender(Recommender):
         return merged
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        import pandas as pd
+        merged = self._algo_params()
+        u, i, r = _ratings_in_surprise_order(data)
+        trainset = _trainset(u, i, r)
+        algo = self._train(merged, trainset, r)
+        uid, iid = self._keep_known(trainset, C.shape)
+        ratings = sp.csr_matrix((r, (u, i)), shape=C.shape)
+        ratings.sort_indices()
+        if self.algorithm in FACTOR_ALGORITHMS:
+            self._keep_factors(algo, uid, iid, ratings)
+        else:
+            self._keep_neighbours(algo, uid, iid, ratings)
+
+    # fit stages ------------------------------------------------------------
+    def _train(self, merged: dict[str, Any], trainset: Any, r: np.ndarray) -> Any:
+        """The surprise algorithm (keywords ``merged``) fitted on ``trainset``; a similarity that
+        divides by zero is a :class:`~reclite.errors.DataError`."""
         import surprise
 
-        merged = self._algo_params()
-        order = np.lexsort((data.item_idx, data.user_idx))  # surprise's neighbour order = ascending index
-        u = data.user_idx[order].astype(np.int64)
-        i = data.item_idx[order].astype(np.int64)
-        r = data.values[order].astype(np.float64)
-        lo, hi = float(r.min()), float(r.max())
-        reader = surprise.Reader(rating_scale=(lo, hi if hi > lo else lo + 1.0))
-        frame = pd.DataFrame({"user": u, "item": i, "rating": r})
-        trainset = surprise.Dataset.load_from_df(frame, reader).build_full_trainset()
         algo = getattr(surprise, self.algorithm)(**merged)  # every keyword was checked in _check_params
         try:
             algo.fit(trainset)
         except ZeroDivisionError:
+            lo, hi = float(r.min()), float(r.max())
             sim = dict(getattr(algo, "sim_options", {}) or {}).get("name", "msd")
             why = (f"every one of the {len(r):,} ratings is {lo:g}, so there is nothing to correlate"
                    if lo == hi else "some users or items have ratings that do not vary, or are all 0")
@@ -346,8 +354,12 @@ class SurpriseRecommender(Recommender):
                 f"surprise.{self.algorithm} could not fit: its {sim!r} similarity divides by zero because "
                 f"{why}; surprise's models learn from rating values, so give them rated data, or use "
                 "params={'sim_options': {'name': 'msd', 'user_based': False}}") from None
+        return algo
 
-        n_users, n_items = C.shape
+    def _keep_known(self, trainset: Any, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Which users and items surprise knows, and the global mean; returns the indices of
+        surprise's inner users and items (``uid[inner] = reclite index``)."""
+        n_users, n_items = shape
         uid = np.array([trainset.to_raw_uid(k) for k in range(trainset.n_users)], dtype=np.int64)
         iid = np.array([trainset.to_raw_iid(k) for k in range(trainset.n_items)], dtype=np.int64)
         self.user_known_ = np.zeros(n_users, dtype=bool)
@@ -355,93 +367,101 @@ class SurpriseRecommender(Recommender):
         self.item_known_ = np.zeros(n_items, dtype=bool)
         self.item_known_[iid] = True
         self.global_mean_ = float(trainset.global_mean)
-        ratings = sp.csr_matrix((r, (u, i)), shape=(n_users, n_items))
-        ratings.sort_indices()
+        return uid, iid
 
-        def spread(values: np.ndarray, raw: np.ndarray, size: int) -> np.ndarray:
-            values = np.asarray(values, dtype=np.float64)
-            out = np.zeros((size,) + values.shape[1:], dtype=np.float64)
-            out[raw] = values
-            return out
-
-        if self.algorithm in FACTOR_ALGORITHMS:
-            self.kind_ = "factor"
-            biased = bool(getattr(algo, "biased", True))
-            self.biased_ = biased
-            if biased:
-                self.user_bias_ = spread(algo.bu, uid, n_users)
-                self.item_bias_ = spread(algo.bi, iid, n_items)
-            else:
-                self.user_bias_ = np.zeros(n_users)
-                self.item_bias_ = np.zeros(n_items)
-            if self.algorithm == "BaselineOnly":
-                self.user_factors_ = np.zeros((n_users, 1))
-                self.item_factors_ = np.zeros((n_items, 1))
-                return
-            P = spread(algo.pu, uid, n_users)
-            self.item_factors_ = spread(algo.qi, iid, n_items)
-            if self.algorithm == "SVDpp":
-                self.implicit_factors_ = spread(algo.yj, iid, n_items)
-                P = P + self._implicit_part(ratings)
-            self.user_factors_ = P
+    def _keep_factors(self, algo: Any, uid: np.ndarray, iid: np.ndarray, ratings: sp.csr_matrix) -> None:
+        """Biases and factors of SVD, SVD++, NMF and BaselineOnly, by reclite index."""
+        n_users, n_items = ratings.shape
+        self.kind_ = "factor"
+        biased = bool(getattr(algo, "biased", True))
+        self.biased_ = biased
+        if biased:
+            self.user_bias_ = _spread(algo.bu, uid, n_users)
+            self.item_bias_ = _spread(algo.bi, iid, n_items)
+        else:
+            self.user_bias_ = np.zeros(n_users)
+            self.item_bias_ = np.zeros(n_items)
+        if self.algorithm == "BaselineOnly":
+            self.user_factors_ = np.zeros((n_users, 1))
+            self.item_factors_ = np.zeros((n_items, 1))
             return
+        P = _spread(algo.pu, uid, n_users)
+        self.item_factors_ = _spread(algo.qi, iid, n_items)
+        if self.algorithm == "SVDpp":
+            self.implicit_factors_ = _spread(algo.yj, iid, n_items)
+            P = P + self._implicit_part(ratings)
+        self.user_factors_ = P
 
-        # ----- KNN models
+    def _keep_neighbours(self, algo: Any, uid: np.ndarray, iid: np.ndarray, ratings: sp.csr_matrix) -> None:
+        """Baselines, residuals, candidate items and similarities of the KNN algorithms."""
         self.kind_ = "knn"
         user_based = bool(algo.sim_options.get("user_based", True))
         self.user_based_ = user_based
         self.k_ = int(algo.k)
         self.min_k_ = int(algo.min_k)
+        n_users, n_items = ratings.shape
         if self.algorithm == "KNNBaseline":
             bu, bi = algo.bu, algo.bi
         else:
             bu, bi = algo.compute_baselines()
-        self.user_bias_ = spread(bu, uid, n_users)
-        self.item_bias_ = spread(bi, iid, n_items)
-        x_raw, x_size = (uid, n_users) if user_based else (iid, n_items)
-        mu = self.global_mean_
+        self.user_bias_ = _spread(bu, uid, n_users)
+        self.item_bias_ = _spread(bi, iid, n_items)
+        self.residuals_ = self._residuals(algo, uid if user_based else iid, ratings)
+        self.cand_idx_ = self._candidates(ratings)
+        self.sim_ = self._similarities(algo, uid, iid)
+
+    def _residuals(self, algo: Any, x_raw: np.ndarray, ratings: sp.csr_matrix) -> sp.csr_matrix:
+        """What the neighbours' ratings contribute (surprise's ``r - baseline``, ``r - mean`` or
+        ``(r - mean) / sigma``); sets the per-user (or per-item) ``x_mean_``/``x_scale_``."""
+        user_based = self.user_based_
+        x_size = ratings.shape[0] if user_based else ratings.shape[1]
         coo = ratings.tocoo()
         nb = coo.row if user_based else coo.col  # a rating's neighbour: its x-side user or item
         if self.algorithm in ("KNNWithMeans", "KNNWithZScore"):
-            means = spread(algo.means, x_raw, x_size)
-            sigmas = (spread(algo.sigmas, x_raw, x_size) if self.algorithm == "KNNWithZScore"
+            means = _spread(algo.means, x_raw, x_size)
+            sigmas = (_spread(algo.sigmas, x_raw, x_size) if self.algorithm == "KNNWithZScore"
                       else np.ones(x_size))
             e = (coo.data - means[nb]) / sigmas[nb]
             self.x_mean_, self.x_scale_ = means, sigmas
         elif self.algorithm == "KNNBaseline":
-            e = coo.data - (mu + self.user_bias_[coo.row] + self.item_bias_[coo.col])
+            e = coo.data - (self.global_mean_ + self.user_bias_[coo.row] + self.item_bias_[coo.col])
             self.x_mean_, self.x_scale_ = np.zeros(x_size), np.ones(x_size)
         else:  # KNNBasic
             e = coo.data.copy()
             self.x_mean_, self.x_scale_ = np.zeros(x_size), np.ones(x_size)
         res = sp.csr_matrix((e, (coo.row, coo.col)), shape=ratings.shape)
         res.sort_indices()
-        self.residuals_ = res
+        return res
+
+    def _candidates(self, ratings: sp.csr_matrix) -> np.ndarray:
+        """The items scored exactly: all, or the ``max_candidates`` most rated (sorted indices)."""
+        n_items = ratings.shape[1]
         popularity = np.diff(ratings.tocsc().indptr)
         ranked = np.lexsort((np.arange(n_items), -popularity)).astype(INDEX_DTYPE)
         if self.max_candidates is not None:
             ranked = ranked[: int(self.max_candidates)]
-        self.cand_idx_ = np.sort(ranked).astype(INDEX_DTYPE)
+        return np.sort(ranked).astype(INDEX_DTYPE)
+
+    def _similarities(self, algo: Any, uid: np.ndarray, iid: np.ndarray) -> np.ndarray:
+        """surprise's similarity matrix by reclite index: users x users, or candidates x items."""
+        n_users, n_items = len(self.user_known_), len(self.item_known_)
         sim = np.asarray(algo.sim, dtype=np.float64)
-        if user_based:
+        if self.user_based_:
             full = np.zeros((n_users, n_users))
             full[np.ix_(uid, uid)] = sim
-            self.sim_ = full
-        else:  # only the candidates' rows, against every item
-            inner = np.full(n_items, -1, dtype=np.int64)
-            inner[iid] = np.arange(len(iid))
-            ci = inner[self.cand_idx_]
-            has = np.flatnonzero(ci >= 0)
-            rows = np.zeros((len(self.cand_idx_), n_items))
-            rows[np.ix_(has, iid)] = sim[ci[has]]
-            self.sim_ = rows
+            return full
+        # only the candidates' rows, against every item
+        inner = np.full(n_items, -1, dtype=np.int64)
+        inner[iid] = np.arange(len(iid))
+        ci = inner[self.cand_idx_]
+        has = np.flatnonzero(ci >= 0)
+        rows = np.zeros((len(self.cand_idx_), n_items))
+        rows[np.ix_(has, iid)] = sim[ci[has]]
+        return rows
 
     def _implicit_part(self, rows: sp.csr_matrix) -> np.ndarray:
         """``|I_u|^{-1/2} sum_{j in I_u} y_j`` per row (SVD++'s implicit feedback term)."""
-        rows = sp.csr_matrix(rows)
-        counts = np.diff(rows.indptr).astype(np.float64)
-        pattern = sp.csr_matrix((np.ones(rows.nnz), rows.indices, rows.indptr), shape=rows.shape)
-        total = np.asarray(pattern @ self.implicit_factors_)
+        total, counts = history_sums(rows, self.implicit_factors_)
         return total / np.sqrt(np.maximum(counts, 1.0))[:, None]
 
     # ------------------------------------------------------------------ scoring
@@ -475,9 +495,7 @@ class SurpriseRecommender(Recommender):
             return self._implicit_part(rows)
         if self.algorithm == "BaselineOnly":
             return np.zeros((rows.shape[0], 1))
-        from .factor import _mean_fold_in
-
-        return _mean_fold_in(self.user_factors_, self.item_factors_, rows).astype(np.float64)
+        return mean_fold_in(self.user_factors_, self.item_factors_, rows).astype(np.float64)
 
     def _score_knn(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
         n = len(user_idx)
@@ -562,6 +580,33 @@ class SurpriseRecommender(Recommender):
     def supports_history(self) -> bool:  # type: ignore[override]
         """False only for a fitted user-based KNN model."""
         return not (getattr(self, "kind_", None) == "knn" and getattr(self, "user_based_", False))
+
+
+def _ratings_in_surprise_order(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user, item, rating) sorted by user, then item: surprise's neighbour order is then ascending index."""
+    order = np.lexsort((data.item_idx, data.user_idx))
+    return (data.user_idx[order].astype(np.int64), data.item_idx[order].astype(np.int64),
+            data.values[order].astype(np.float64))
+
+
+def _trainset(u: np.ndarray, i: np.ndarray, r: np.ndarray) -> Any:
+    """surprise's full trainset of the ratings (raw ids = reclite indices; the rating scale
+    their range, widened to one unit when every rating is the same)."""
+    import pandas as pd
+    import surprise
+
+    lo, hi = float(r.min()), float(r.max())
+    reader = surprise.Reader(rating_scale=(lo, hi if hi > lo else lo + 1.0))
+    frame = pd.DataFrame({"user": u, "item": i, "rating": r})
+    return surprise.Dataset.load_from_df(frame, reader).build_full_trainset()
+
+
+def _spread(values: Any, raw: np.ndarray, size: int) -> np.ndarray:
+    """surprise's per-inner-id rows put at their reclite index (``raw``), zeros elsewhere (float64)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros((size,) + values.shape[1:], dtype=np.float64)
+    out[raw] = values
+    return out
 
 
 def _top_k_mask(S: np.ndarray, k: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from reclite.cli.fit import parse_params, parse_value
+from reclite.cli._params import parse_params, parse_value
 from reclite.cli.main import app
 from typer.testing import CliRunner
 

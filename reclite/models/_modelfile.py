@@ -1,10 +1,12 @@
-"""Checks of a model file's contents against the model class: parameters and fitted attributes.
+"""Model files against model classes: saving a model, and loading one only after its files fit.
 
-:mod:`reclite.persist` reads the files; this module decides whether what it read can
-be a model of the named class, and turns it into live values. Every check raises
-:class:`FileMismatch` naming the file part (``params.json`` or ``arrays.npz``) and the
-parameter or attribute, with what was expected and what was found; ``persist`` adds
-the directory and raises :class:`~reclite.errors.ModelFileError`.
+:mod:`reclite.persist` reads and writes the files and knows no model class; this module
+looks the class up in the registry (:mod:`reclite.models.registry`), decides whether
+what was read can be a model of that class, and turns it into live values. Every check
+raises :class:`~reclite.persist.FileMismatch` naming the file part (``params.json`` or
+``arrays.npz``) and the parameter or attribute, with what was expected and what was
+found; :func:`load_model` adds the directory and raises
+:class:`~reclite.errors.ModelFileError`.
 
 Parameters are checked against the class's constructor: the same names (none unknown,
 none missing), JSON values of a type its signature allows, then the model's own
@@ -22,51 +24,35 @@ import types
 import typing
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
-from .data.dataset import MultiHot
-from .data.idmap import IdMap
-from .errors import RecliteError
-from .models._fitted import Fitted, applies, declared_attributes, parse_dim
+from ..data.dataset import MultiHot
+from ..data.idmap import IdMap
+from ..errors import ModelFileError, RecliteError
+from ..persist import (
+    ARRAYS_FILE,
+    PARAMS_FILE,
+    FileMismatch,
+    encode_attributes,
+    jsonable,
+    read_arrays,
+    read_meta,
+    write_model_files,
+)
+from ._fitted import Fitted, applies, declared_attributes, parse_dim
 
-__all__ = ["FileMismatch", "PARAMS_FILE", "ARRAYS_FILE", "param_names", "check_params", "check_param_values",
+__all__ = ["save_model", "load_model", "param_names", "check_params", "check_param_values",
            "decode_attributes", "array_keys"]
 
-PARAMS_FILE = "params.json"
-ARRAYS_FILE = "arrays.npz"
 
 _short = reprlib.Repr()
 _short.maxstring = 60
 _short.maxother = 60
 _short.maxlist = _short.maxdict = 6
-
-
-class FileMismatch(Exception):
-    """What in a model file does not fit its class.
-
-    Attributes
-    ----------
-    file : {"params.json", "arrays.npz"}
-        The file that holds the bad entry.
-    subject : {"parameter", "attribute", "entry"}
-        Whether a constructor parameter, a fitted attribute, or a whole section of
-        ``params.json`` (``params``, ``attributes``) is wrong.
-    name : str
-        Its name.
-    message : str
-        The whole explanation, starting with the subject and name.
-    """
-
-    def __init__(self, file: str, subject: Literal["parameter", "attribute", "entry"], name: str,
-                 detail: str) -> None:
-        self.file = file
-        self.subject = subject
-        self.name = name
-        self.message = f"{subject} {name!r} {detail}"
-        super().__init__(self.message)
 
 
 def _json_type(value: Any) -> str:
@@ -154,9 +140,7 @@ def check_params(cls: type, raw: Any) -> dict[str, Any]:
     """The constructor arguments stored in ``params.json``, checked against ``cls``.
 
     Every key must be one of the constructor's parameters and every parameter must be
-    there; a class with a ``_params_from_json(params) -> dict`` classmethod decodes the
-    values (the twin of ``_params_to_json``); each value must then be of a type the
-    constructor's signature allows.
+    there; each value must be of a type the constructor's signature allows.
     """
     name = cls.__name__
     names = param_names(cls)
@@ -172,14 +156,6 @@ def check_params(cls: type, raw: Any) -> dict[str, Any]:
             raise FileMismatch(PARAMS_FILE, "parameter", key,
                                f"is missing (a {name} file lists every one of: {', '.join(names)})")
     params = dict(raw)
-    decode = getattr(cls, "_params_from_json", None)
-    if decode is not None:
-        try:
-            params = dict(decode(params))
-        except FileMismatch:
-            raise
-        except (ValueError, TypeError, KeyError) as exc:
-            raise FileMismatch(PARAMS_FILE, "entry", "params", f"cannot be decoded: {exc}") from None
     hints = _init_hints(cls)
     for key in names:
         if key in hints and not _type_ok(params[key], hints[key]):
@@ -195,13 +171,13 @@ def check_params(cls: type, raw: Any) -> dict[str, Any]:
 
 def _data_free_checks(model: Any) -> list[tuple[str, Any]]:
     """(parameter, check) for the confidence parameters every model validates in ``fit``."""
-    from .confidence import _check_alpha, check_confidence_params, parse_confidence
+    from ..confidence import check_alpha, check_confidence_params, parse_confidence
 
     checks: list[tuple[str, Any]] = []
     if hasattr(model, "confidence"):
         checks.append(("confidence", lambda: parse_confidence(model.confidence)))
     if hasattr(model, "alpha"):
-        checks.append(("alpha", lambda: _check_alpha(model.alpha)))
+        checks.append(("alpha", lambda: check_alpha(model.alpha)))
     if hasattr(model, "confidence_params"):
         checks.append(("confidence_params", lambda: check_confidence_params(model.confidence_params)))
     return checks
@@ -531,3 +507,96 @@ def decode_attributes(cls: type, params: Mapping[str, Any], attrs: Any,
         if attr not in values:
             values[attr] = dec.decode(attr, spec)
     return {attr: values[attr] for attr in chosen}
+
+
+# ---------------------------------------------------------------------- save and load
+def save_model(model: Any, directory: Any) -> Path:
+    """Write ``model`` to ``directory`` (replaced atomically); returns the path.
+
+    The model's class must be one the registry knows, its parameters JSON values,
+    and what is about to be written must pass the checks :func:`load_model` makes.
+    Writing is :func:`reclite.persist.write_model_files`: an existing ``directory`` is
+    replaced only when it is a reclite model directory, and if writing fails the
+    previous model stays whole.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from .registry import class_name_known
+
+    check_is_fitted(model)
+    cls_name = type(model).__name__
+    if not class_name_known(cls_name):
+        raise ModelFileError(f"{cls_name} is not a registered reclite model and cannot be saved")
+    params = model.get_params(deep=False)
+    if params.get("random_state") is not None and hasattr(model, "random_seed_"):
+        # a Generator or SeedSequence is not JSON: record the int seed the fit used
+        params = {**params, "random_state": int(model.random_seed_)}
+    if not jsonable(params):
+        raise ModelFileError(f"{cls_name}: parameters are not JSON-serialisable: {params!r}")
+    attrs, arrays = encode_attributes(model)
+    _check_encoding(model, params, attrs, arrays, directory)
+    return write_model_files(directory, cls_name, params, attrs, arrays)
+
+
+def _check_encoding(model: Any, params: Any, attrs: dict[str, Any], arrays: dict[str, np.ndarray],
+                    directory: Any) -> None:
+    """Refuse to write a model file that :func:`load_model` would refuse.
+
+    Parameters of a type the constructor does not allow, or values the model's own
+    checks reject (set after ``fit``), are the caller's: :class:`ModelFileError`.
+    Fitted attributes that do not match the class's declarations are reclite's own
+    bug (a model that stores an attribute it does not declare): ``RuntimeError``.
+    """
+    cls = type(model)
+    try:
+        checked = check_params(cls, params)
+        check_param_values(model)
+    except FileMismatch as exc:
+        raise ModelFileError(f"cannot save {cls.__name__} to {directory}: {exc.message}") from None
+    try:
+        decode_attributes(cls, checked, attrs, arrays)
+    except FileMismatch as exc:
+        raise RuntimeError(f"{cls.__name__} does not match its own declaration of fitted attributes "
+                           f"(a bug in reclite; nothing was written): {exc.message}") from None
+
+
+def load_model(directory: Any) -> Any:
+    """Rebuild a model saved by :func:`save_model`, checking every entry of its files first.
+
+    The class comes from the model registry by name (nothing the file names is
+    imported), arrays are read with ``allow_pickle=False``, the parameters are checked
+    against the class's constructor and the model's own checks, and every fitted
+    attribute against the class's declarations (kind, dtype, shape, CSR structure,
+    index ranges).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``directory`` does not exist.
+    ModelFileError
+        Anything in the files that does not fit: the message names the file
+        (``params.json`` or ``arrays.npz``) and the parameter or attribute, with what
+        was expected and what was found.
+    """
+    from .registry import class_by_name
+
+    directory = Path(directory)
+    meta = read_meta(directory)
+    cls_name = meta["class"]
+    cls = class_by_name(cls_name) if isinstance(cls_name, str) else None
+    pfile = directory / PARAMS_FILE
+    if cls is None:
+        raise ModelFileError(f"{pfile}: unknown model class {cls_name!r}")
+    try:
+        params = check_params(cls, meta["params"])
+        try:
+            model = cls(**params)
+        except (ValueError, TypeError) as exc:  # constructors only store; a check there is still named
+            raise ModelFileError(f"{pfile}: the parameters do not make a {cls.__name__}: {exc}") from None
+        check_param_values(model)
+        values = decode_attributes(cls, params, meta["attributes"], read_arrays(directory))
+    except FileMismatch as exc:
+        raise ModelFileError(f"{directory / exc.file}: {exc.message}") from None
+    for name, value in values.items():
+        setattr(model, name, value)
+    return model
