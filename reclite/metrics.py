@@ -49,7 +49,6 @@ from numba import njit, prange
 
 from ._typing import INDEX_DTYPE, Float64Array
 from ._validation import check_cutoffs, check_int
-from .data.dataset import Dataset
 from .errors import ParameterError, ParameterTypeError
 
 __all__ = [
@@ -404,10 +403,12 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
     train : Dataset or sparse matrix of shape (n_users, n_items)
         Every stored entry counts as one user-item interaction.
     """
-    if isinstance(train, Dataset):
-        # a Dataset holds each (user, item) pair once: counting its arrays is enough
-        pop = np.bincount(train.item_idx, minlength=train.n_items).astype(np.int64)
-        users = np.bincount(train.user_idx, minlength=train.n_users)
+    if hasattr(train, "item_idx") and hasattr(train, "n_items"):
+        # a Dataset (duck-typed: metrics sit below the data layer) holds each (user, item)
+        # pair once: counting its arrays is enough
+        ds: Any = train
+        pop = np.bincount(ds.item_idx, minlength=ds.n_items).astype(np.int64)
+        users = np.bincount(ds.user_idx, minlength=ds.n_users)
         return pop, int(np.count_nonzero(users))
     if sp.issparse(train):
         m = sp.csr_matrix(train)
