@@ -158,13 +158,3 @@ class IdMap:
         if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
             raise IndexError(f"{self.name} index out of range [0, {len(self)}): {idx.min()}..{idx.max()}")
         return self._ids[idx]
-
-    def extend(self, raw: object) -> IdMap:
-        """A new map with the unknown ids of ``raw`` appended (existing indices unchanged)."""
-        arr = as_id_array(raw)
-        new = pd.unique(arr[self.to_index(arr, missing="negative") < 0])
-        if len(new) == 0:
-            return self
-        if self._ids.dtype.kind != np.asarray(new).dtype.kind:
-            return IdMap(np.concatenate([self._ids.astype(str), np.asarray(new).astype(str)]), self.name)
-        return IdMap(np.concatenate([self._ids, np.sort(np.asarray(new))]), self.name)
