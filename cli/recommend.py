@@ -57,7 +57,8 @@ def read_users(users: str | None = None, users_file: Path | None = None) -> list
             raise ParameterError(f"--users {users!r}: no user ids given; expected comma-separated ids, "
                                  "e.g. --users 1,2,3")
     elif users_file is not None:
-        from reclite.data.io import USER_COLUMNS, _norm, read_text_lines
+        from reclite.data import read_text_lines
+        from reclite.data.generic import USER_COLUMNS, normalize_column_name
 
         if users_file.is_dir():
             raise DataError(f"--users-file {users_file}: is a folder; expected a file with one user id per line")
@@ -65,7 +66,7 @@ def read_users(users: str | None = None, users_file: Path | None = None) -> list
             ids = read_text_lines(users_file, what="users file (one user id per line)")
         except FileNotFoundError:
             raise DataError(f"--users-file {users_file}: no such file") from None
-        if ids and _norm(ids[0].strip("\"'")) in USER_COLUMNS:  # as read_dataset finds columns
+        if ids and normalize_column_name(ids[0].strip("\"'")) in USER_COLUMNS:  # as read_dataset finds columns
             ids = ids[1:]
         if not ids:
             raise DataError(f"--users-file {users_file}: no user ids in the file; expected one id per line")

@@ -445,12 +445,6 @@ class Dataset:
             people=self.people, titles=self.titles, name=self.name,
         )
 
-    def with_interactions(self, user_idx: Any, item_idx: Any, value: Any = None, time: Any = None) -> Dataset:
-        """A Dataset of other interactions in the same index space (same maps, same side info)."""
-        return Dataset(user_idx, item_idx, value, time, users=self.users, items=self.items,
-                       genres=self.genres, years=self.years, people=self.people,
-                       titles=self.titles, name=self.name)
-
     # ------------------------------------------------------------------ access
     @property
     def n_users(self) -> int:

@@ -14,10 +14,11 @@ from ..errors import UnknownIdError
 __all__ = ["IdMap"]
 
 
-def _as_id_array(values: object) -> np.ndarray:
+def as_id_array(values: object) -> np.ndarray:
     """Raw ids as an int64 array when they are all integers, else a unicode array.
 
-    Only these two kinds are kept, so an IdMap saves into ``.npz`` without pickle.
+    Only these two kinds are kept, so an IdMap saves into ``.npz`` without pickle. The
+    readers use the same rule for the ids they read.
     """
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.to_numpy()
@@ -63,7 +64,7 @@ class IdMap:
     __slots__ = ("_ids", "_index", "name")
 
     def __init__(self, ids: Iterable[object], name: str = "item") -> None:
-        arr = _as_id_array(list(ids) if not hasattr(ids, "__len__") else ids)
+        arr = as_id_array(list(ids) if not hasattr(ids, "__len__") else ids)
         arr = np.array(arr, copy=True)
         arr.setflags(write=False)
         index = pd.Index(arr)
@@ -77,7 +78,7 @@ class IdMap:
     @classmethod
     def from_values(cls, values: object, name: str = "item") -> tuple[IdMap, IntArray]:
         """Build a map of the distinct values (sorted) and return it with their codes."""
-        arr = _as_id_array(values)
+        arr = as_id_array(values)
         codes, uniques = pd.factorize(arr, sort=True)
         return cls(np.asarray(uniques), name=name), cast(IntArray, codes.astype(INDEX_DTYPE))
 
@@ -117,7 +118,7 @@ class IdMap:
             Unknown ids raise :class:`~reclite.errors.UnknownIdError` listing a few of
             them, become ``-1``, or are dropped.
         """
-        arr = _as_id_array(raw)
+        arr = as_id_array(raw)
         idx = None
         if arr.dtype.kind != self._ids.dtype.kind:
             # integer ids asked as strings (from a CSV or the command line) or vice versa
@@ -157,13 +158,3 @@ class IdMap:
         if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
             raise IndexError(f"{self.name} index out of range [0, {len(self)}): {idx.min()}..{idx.max()}")
         return self._ids[idx]
-
-    def extend(self, raw: object) -> IdMap:
-        """A new map with the unknown ids of ``raw`` appended (existing indices unchanged)."""
-        arr = _as_id_array(raw)
-        new = pd.unique(arr[self.to_index(arr, missing="negative") < 0])
-        if len(new) == 0:
-            return self
-        if self._ids.dtype.kind != np.asarray(new).dtype.kind:
-            return IdMap(np.concatenate([self._ids.astype(str), np.asarray(new).astype(str)]), self.name)
-        return IdMap(np.concatenate([self._ids, np.sort(np.asarray(new))]), self.name)

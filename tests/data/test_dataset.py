@@ -70,12 +70,6 @@ def test_subset_mask_of_wrong_length(tiny):
         tiny.subset(np.array([True, False]))
 
 
-def test_with_interactions_same_index_space(tiny):
-    other = tiny.with_interactions([2], [3], [7.0])
-    assert other.items is tiny.items
-    assert other.to_frame()[["user", "item", "value"]].values.tolist() == [["c", "z", 7.0]]
-
-
 def test_duplicates_keep_latest_by_time_and_count():
     df = pd.DataFrame({"user": [1, 1, 1, 2], "item": [5, 5, 5, 5],
                        "value": [1.0, 3.0, 2.0, 4.0], "time": [10, 30, 20, 1]})

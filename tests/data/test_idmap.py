@@ -123,13 +123,6 @@ def test_caller_array_not_shared():
     assert m.ids.tolist() == [1, 2, 3]
 
 
-def test_extend_keeps_existing_indices():
-    m = IdMap([5, 1])
-    m2 = m.extend([7, 1, 3])
-    assert m2.ids.tolist() == [5, 1, 3, 7]
-    assert m.extend([1]) is m
-
-
 def test_contains_len_eq_repr():
     m = IdMap(["a", "b", "c", "d"], name="item")
     assert "b" in m and "z" not in m

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from reclite import read_csv, read_dataset, read_movie_competition, read_movielens
-from reclite.data.io import _data_line_numbers, read_text_lines
+from reclite.data import read_text_lines
+from reclite.data._table import data_line_numbers
 from reclite.errors import DataError, DataWarning, ParameterError
 
 
@@ -700,7 +701,7 @@ def test_truncated_archive_is_one_data_error(tmp_path, suffix, cut):
     assert error_of(read_csv, p, value="rating") == expected
     assert error_of(read_dataset, p) == expected
     assert error_of(read_text_lines, p) == expected
-    assert error_of(_data_line_numbers, p, 1, ",") == expected  # the line-number pass
+    assert error_of(data_line_numbers, p, 1, ",") == expected  # the line-number pass
 
 
 @pytest.mark.parametrize("suffix", list(COMPRESS))

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reclite import Dataset, read_csv, read_dataset
-from reclite.data.io import read_text_lines
+from reclite.data import read_text_lines
 from reclite.errors import DataError, DataWarning
 
 _DEEP = os.environ.get("RECLITE_FUZZ_EXAMPLES")

@@ -156,7 +156,8 @@ def test_history_without_values_counts_each_item_as_value_one(data):
     ones = model.recommend_from_history(h["item"].to_numpy(), values=np.ones(len(h)), k=10)
     pd.testing.assert_frame_equal(got, ones)
     # data without values (every value 1): no warning, and a training user gets their own list
-    binary = data.with_interactions(data.user_idx, data.item_idx, None, data.times)
+    binary = reclite.Dataset(data.user_idx, data.item_idx, None, data.times, users=data.users, items=data.items,
+                             genres=data.genres, years=data.years, name=data.name)
     model = fit("ease", "log+bm25", binary)
     want = model.recommend(binary.users.to_raw([0]), k=10)
     with warnings.catch_warnings():
