@@ -111,8 +111,9 @@ def cells(cat: Catalogue, item_dec: np.ndarray, n_dec: int, n_styles: int, prof_
     n_end = last_year + 2 - platform_start
     ycol = np.clip(years[gi].astype(np.int64) - platform_start, 0, n_end - 1)
     flat = ((gk * n_sty + cat.style[gi]) * n_dec + item_dec[gi]) * n_end + ycol
-    mass_by_year = np.cumsum(np.bincount(flat, weights=pop[gi], minlength=N_GENRES * n_sty * n_dec * n_end)
-                             .reshape(N_GENRES * n_sty, n_dec, n_end), axis=2)
+    mass_by_year: np.ndarray = np.cumsum(
+        np.bincount(flat, weights=pop[gi], minlength=N_GENRES * n_sty * n_dec * n_end)
+        .reshape(N_GENRES * n_sty, n_dec, n_end), axis=2, dtype=np.float64)
     mass_by_year /= max(mass_by_year.max(), 1e-300)
     mass_prof = np.moveaxis(mass_by_year[:, :, prof_end - platform_start], 2, 0)  # (profiles, gs, decades)
     return Sampler(groups, cell_w), mass_prof
