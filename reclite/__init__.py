@@ -26,6 +26,9 @@ _EXPORTS: dict[str, str] = {
     "build_confidence": "reclite.confidence",
     "evaluate": "reclite.evaluation",
     "evaluate_recommendations": "reclite.evaluation",
+    # tuning
+    "tune": "reclite.tuning",
+    "TuneResult": "reclite.tuning",
     # models
     "Recommender": "reclite.models.base",
     "load_model": "reclite.models.base",
@@ -51,7 +54,7 @@ _EXPORTS: dict[str, str] = {
 }
 # note: the evaluation code lives in reclite/evaluation.py, not evaluate.py, so that
 # importing it never shadows the function ``reclite.evaluate``.
-_SUBMODULES = {"split", "metrics", "topk", "confidence", "models", "data", "errors", "evaluation"}
+_SUBMODULES = {"split", "metrics", "topk", "confidence", "models", "data", "errors", "evaluation", "tuning"}
 
 __all__ = sorted(_EXPORTS) + ["__version__", "split", "metrics", "topk"]
 

@@ -49,6 +49,7 @@ __all__ = [
     "strong_generalization",
     "train_valid_test",
     "ThreeWaySplit",
+    "combine",
 ]
 
 
@@ -520,3 +521,45 @@ def train_valid_test(
     is_test = from_end < t
     is_valid = ~is_test & (from_end < t + n_valid[ds.user_idx])
     return ThreeWaySplit(ds.subset(~(is_test | is_valid)), ds.subset(is_valid), ds.subset(is_test))
+
+
+def combine(*parts: Dataset) -> Dataset:
+    """The interactions of several parts of one split as one Dataset (e.g. train + valid).
+
+    The parts must share their IdMaps (as every split's parts do) and hold no
+    (user, item) pair twice; the result keeps the IdMaps and the side information of
+    the first part, so it is a split part like the others (``evaluate`` accepts it with
+    any of them).
+
+    Raises
+    ------
+    ParameterTypeError
+        A part is not a Dataset.
+    DataError
+        The parts do not share their IdMaps, or share a (user, item) pair.
+    """
+    if not parts:
+        raise ParameterError("combine needs at least one Dataset")
+    for i, d in enumerate(parts):
+        if not isinstance(d, Dataset):
+            raise ParameterTypeError(f"combine: part {i + 1} must be a reclite Dataset, got {type(d).__name__}")
+    first = parts[0]
+    for i, d in enumerate(parts[1:], start=2):
+        if not ((d.users is first.users or d.users == first.users)
+                and (d.items is first.items or d.items == first.items)):
+            raise DataError(f"combine: part {i} does not share part 1's user and item maps; combine parts "
+                            "of one split (Dataset.subset of one Dataset)")
+    has_time = [d.has_time for d in parts]
+    if any(has_time) and not all(has_time):
+        raise DataError("combine: some parts have timestamps and some do not")
+    u = np.concatenate([d.user_idx for d in parts])
+    i = np.concatenate([d.item_idx for d in parts])
+    key = u.astype(np.int64) * max(first.n_items, 1) + i
+    if len(np.unique(key)) != len(key):
+        raise DataError("combine: the parts share (user, item) pairs; combine disjoint parts of one split")
+    v = np.concatenate([d.values for d in parts])
+    t = np.concatenate([d.times for d in parts]) if all(has_time) else None  # type: ignore[misc]
+    order = np.argsort(key, kind="stable")  # grouped by user, as the readers leave a Dataset
+    return Dataset._adopt(u[order], i[order], v[order], None if t is None else t[order],
+                          users=first.users, items=first.items, genres=first.genres, years=first.years,
+                          people=first.people, titles=first.titles, name=first.name)
