@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("confidence", ("reclite.confidence",)),
     ("models", ("reclite.models",)),
     ("consumers", ("reclite.split", "reclite.evaluation")),
+    ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]
 
