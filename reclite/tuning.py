@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +29,7 @@ from ._typing import RNGInput
 from ._validation import check_float, check_int, check_option, check_random_state
 from .data.dataset import Dataset
 from .errors import ParameterError, ParameterTypeError, RecliteError
+from .models._curves import parse_metric, parse_metrics
 
 __all__ = ["tune", "TuneResult", "parse_metric"]
 
@@ -37,48 +37,12 @@ log = logging.getLogger(__name__)
 
 _METHODS = ("grid", "random", "tpe")
 _REFIT = ("train", "all", "none")
-_METRIC = re.compile(r"^\s*([A-Za-z_]+)\s*@\s*(\S+)\s*$")
 _DEFAULT_TRIALS = {"random": 10, "tpe": 20}
 TUNE_INSTALL_HINT = 'pip install "reclite[tune]"'
 
 
 # ---------------------------------------------------------------------- metrics
-def parse_metric(text: Any) -> tuple[str, int]:
-    """``"ndcg@10"`` -> ``("ndcg", 10)``; anything else is a :class:`ParameterError`.
-
-    The name must be one of :data:`reclite.evaluation.METRICS`, the cut-off a positive
-    integer.
-    """
-    from .evaluation import METRICS
-
-    if not isinstance(text, str):
-        raise ParameterTypeError(f"metric must be a string such as 'ndcg@10', got {text!r} "
-                                 f"({type(text).__name__})")
-    m = _METRIC.match(text)
-    if m is None:
-        raise ParameterError(f"metric must look like 'ndcg@10' (a metric name, '@', a cut-off), got {text!r}")
-    name, k_text = m.group(1).lower(), m.group(2)
-    if name not in METRICS:
-        raise ParameterError(f"metric {text!r}: unknown metric {name!r}; known metrics: {', '.join(METRICS)}")
-    if not k_text.isdigit() or int(k_text) < 1:
-        raise ParameterError(f"metric {text!r}: the cut-off after '@' must be a positive integer, "
-                             f"got {k_text!r}")
-    return name, int(k_text)
-
-
-def _parse_metrics(metric: Any) -> tuple[str, list[str], list[int]]:
-    """The objective's label, the metric names and the cut-offs to evaluate."""
-    items = [metric] if isinstance(metric, str) else metric
-    if not isinstance(items, Iterable) or isinstance(items, (bytes, Mapping)):
-        raise ParameterTypeError(f"metric must be a string such as 'ndcg@10' or a list of them, got "
-                                 f"{metric!r} ({type(metric).__name__})")
-    parsed = [parse_metric(t) for t in items]
-    if not parsed:
-        raise ParameterError("metric must name at least one metric, e.g. 'ndcg@10'")
-    names = list(dict.fromkeys(n for n, _ in parsed))
-    ks = sorted({k for _, k in parsed})
-    objective = f"{parsed[0][0]}@{parsed[0][1]}"
-    return objective, names, ks
+_parse_metrics = parse_metrics
 
 
 # ---------------------------------------------------------------------- result

@@ -39,8 +39,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("reclite.data",)),
     ("files", ("reclite.persist",)),
     ("confidence", ("reclite.confidence",)),
+    # evaluation ranks any model duck-typed (recommend_indices) and imports none; the
+    # iterative models call it during fit for their validation curves (issue 12)
+    ("evaluation", ("reclite.evaluation",)),
     ("models", ("reclite.models",)),
-    ("consumers", ("reclite.split", "reclite.evaluation")),
+    ("consumers", ("reclite.split",)),
     ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]

@@ -35,12 +35,15 @@ import warnings
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE, IntArray, RNGInput
 from .._validation import check_bool, check_float, check_int, check_option, check_seed, int_seed
 from ..data.dataset import Dataset
-from ..errors import DeviceError
+from ..errors import DeviceError, ParameterError
+from ._curves import CurveRecorder, StopTraining, check_curve_args, check_eval_set, shallow_copy
 from ._fitted import FittedDecl, array, json_value
 from ._foldin import mean_fold_in
 from .base import Recommender
@@ -134,6 +137,9 @@ class _ImplicitModel(Recommender):
     _fitted_attributes: ClassVar[FittedDecl] = {
         "device_": json_value("str", choices=("cpu", "gpu")),
         "random_seed_": json_value("int", minimum=0),  # the seed random_state resolved to at fit
+        # the validation curve of fit(eval_set=...): one dict per evaluation ([] without eval_set)
+        "eval_history_": json_value("list"),
+        "best_iteration_": json_value(("int", "null"), minimum=1),
     }
 
     supports_similar_items = True
@@ -160,6 +166,53 @@ class _ImplicitModel(Recommender):
         raise NotImplementedError
 
     # fit -------------------------------------------------------------------
+    def fit(self, data: Dataset | sp.spmatrix, eval_set: tuple[Dataset, Dataset] | None = None,
+            eval_every: int = 1, eval_metric: str | list[str] = "ndcg@10",
+            early_stopping_rounds: int | None = None) -> _ImplicitModel:
+        """Fit on a Dataset (or a users x items sparse matrix), optionally recording a
+        validation curve; returns ``self``.
+
+        Parameters
+        ----------
+        data : Dataset or sparse matrix
+        eval_set : (Dataset, Dataset), optional
+            ``(train, valid)``, parts of one split of ``data``'s Dataset (usually
+            ``train`` is ``data``). Every ``eval_every`` iterations the current factors
+            are ranked on ``valid`` with :func:`reclite.evaluate` (``train``'s items
+            excluded) and one row is added to :attr:`history_`.
+        eval_every : int, default=1
+            Iterations between evaluations (rows at iterations ``eval_every``,
+            ``2 * eval_every``, ...).
+        eval_metric : str or list of str, default="ndcg@10"
+            ``"name@k"`` labels; every metric named is recorded at every cut-off
+            named; the first is the objective of early stopping.
+        early_stopping_rounds : int, optional
+            Stop after this many evaluations in a row without a better objective, and
+            keep the factors of the best evaluated iteration (``best_iteration_``).
+            Without it the factors are those of the last iteration.
+        """
+        if eval_set is None:
+            if early_stopping_rounds is not None:
+                raise ParameterError(f"{type(self).__name__}: early_stopping_rounds needs eval_set=(train, valid)")
+            self._curve_args = None
+        else:
+            check_curve_args(self, eval_every, early_stopping_rounds, eval_metric)
+            self._curve_args = (check_eval_set(eval_set, data, self), int(eval_every), eval_metric,
+                                None if early_stopping_rounds is None else int(early_stopping_rounds))
+        try:
+            return super().fit(data)  # type: ignore[return-value]
+        finally:
+            del self._curve_args
+
+    @property
+    def history_(self) -> pd.DataFrame:
+        """The validation curve of the last fit: one row per evaluation, columns
+        ``iteration`` (iterations done), ``seconds`` (training seconds so far, evaluation
+        excluded), one per metric label (``ndcg@10``) and ``eval_seconds``. Empty when
+        the fit had no ``eval_set``. Kept in the model file (as ``eval_history_``)."""
+        check_is_fitted(self)
+        return pd.DataFrame(self.eval_history_, columns=None if self.eval_history_ else ["iteration", "seconds"])
+
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         device = _resolve_device(self.device, self._name, self._has_gpu)
         # the int seed this fit used: saved with the model (a Generator or None is
@@ -170,11 +223,28 @@ class _ImplicitModel(Recommender):
         # implicit's ALS checks the BLAS thread pool when it is *constructed*
         # (implicit/cpu/als.py line 96, check_blas_config) and all three models do
         # their many small dense products per user: BLAS threads stay at 1 throughout.
+        curve = getattr(self, "_curve_args", None)
         with _blas_controller().limit(limits=1, user_api="blas"):
             model = self._make(device, seed)  # a fresh model: never a warm start
-            model.fit(C, show_progress=bool(self.show_progress))
+            recorder = None
+            if curve is not None:
+                recorder = CurveRecorder(
+                    shadow=lambda: shallow_copy(self, seen_=C, device_=device,
+                                                user_factors_=_to_numpy(model.user_factors),
+                                                item_factors_=_to_numpy(model.item_factors)),
+                    factors=lambda: (_to_numpy(model.user_factors), _to_numpy(model.item_factors)),
+                    eval_set=curve[0], eval_every=curve[1], eval_metric=curve[2], early_stopping_rounds=curve[3])
+            try:
+                model.fit(C, show_progress=bool(self.show_progress), callback=recorder)
+            except StopTraining:
+                log.info("%s: early stopping after %d evaluations without improvement; best iteration %s",
+                         self._name, curve[3] if curve else 0, recorder.best_iteration if recorder else None)
         self.user_factors_ = _to_numpy(model.user_factors)
         self.item_factors_ = _to_numpy(model.item_factors)
+        self.eval_history_ = [] if recorder is None else recorder.rows
+        self.best_iteration_ = None if recorder is None else recorder.best_iteration
+        if recorder is not None and recorder.best_factors is not None:  # early stopping: the best
+            self.user_factors_, self.item_factors_ = recorder.best_factors
         self.device_ = device
 
     # scoring ---------------------------------------------------------------
