@@ -216,7 +216,7 @@ def _run_trial(base: Any, point: dict[str, Any], train: Dataset, valid: Dataset,
     except (RecliteError, MemoryError) as exc:
         row["status"] = "failed"
         row["error"] = f"{stage}: {type(exc).__name__}: {exc}"
-        log.warning("trial %s failed in %s: %s", point, stage, exc)
+        log.info("trial %s failed in %s: %s", point, stage, exc)
         return row, None
     for rec in table.to_dict("records"):
         for n in names:
@@ -285,7 +285,8 @@ def tune(
         for ALS, BPR and LMF); not used by the ``refit="all"`` refit, which has no
         held-out data left.
     callback : callable, optional
-        Called with each trial's row (a dict) as soon as it ends (the CLI prints it).
+        Called with each trial's row (a dict, plus ``n_planned``: the trials planned)
+        as soon as the trial ends (the CLI prints it).
 
     Returns
     -------
@@ -368,7 +369,7 @@ def tune(
             else:
                 study.tell(ot, state=optuna.trial.TrialState.FAIL)
         if callback is not None:
-            callback(dict(row))
+            callback({**row, "n_planned": planned})
     seconds = time.perf_counter() - start
 
     cols = ["trial", *space, *labels, "fit_seconds", "eval_seconds", "status", "error"]
