@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,21 @@ ModelArg = Annotated[str, typer.Argument(help="Model name from `reclite models` 
                                          metavar="MODEL", show_default=False)]
 ModelOutOpt = Annotated[Path, typer.Option(
     "--out", "-o", help="Model directory to write (replaced atomically).")]
+EvalSplitOpt = Annotated[str | None, typer.Option(
+    "--eval-split", help="als, bpr, lmf: hold out a validation part (random_holdout: 20%% of each user's "
+                         "interactions; leave_last_out: each user's latest; last_and_random: the latest and 9 "
+                         "random), fit on the rest and print the validation curve; the model saved is the "
+                         "one fitted without the held-out part.", show_default=False)]
+EvalEveryOpt = Annotated[int, typer.Option("--eval-every", min=1, help="With --eval-split: iterations between "
+                                                                       "evaluations.")]
+EvalMetricOpt = Annotated[str, typer.Option(
+    "--eval-metric", help="With --eval-split: metrics as name@k, comma-separated; the first decides early "
+                          "stopping.")]
+EarlyStopOpt = Annotated[int | None, typer.Option(
+    "--early-stopping", min=1, help="With --eval-split: stop after this many evaluations without a better "
+                                    "first metric and keep the best iteration's factors.", show_default=False)]
+EvalSeedOpt = Annotated[int, typer.Option("--eval-seed", help="With --eval-split: seed of the split.")]
+_EVAL_SPLITS = ("random_holdout", "leave_last_out", "last_and_random")
 
 
 def with_confidence(params: dict[str, Any], confidence: str | None, alpha: float | None,
@@ -76,6 +92,11 @@ def fit(
     param: ParamOpt = None,
     confidence_param: ConfParamOpt = None,
     out: ModelOutOpt = Path("reclite-model"),
+    eval_split: EvalSplitOpt = None,
+    eval_every: EvalEveryOpt = 1,
+    eval_metric: EvalMetricOpt = "ndcg@10",
+    early_stopping: EarlyStopOpt = None,
+    eval_seed: EvalSeedOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Fit MODEL on all the data and save it as a model directory.
@@ -85,6 +106,8 @@ def fit(
     Example:
 
         reclite fit ease --data ml-100k -p l2=200 --out ease-model
+
+        reclite fit als --data ml-100k --eval-split random_holdout --eval-every 1 --early-stopping 3
     """
     from reclite.persist import check_model_target
 
@@ -92,15 +115,67 @@ def fit(
     conf_params = parse_param_assignments(confidence_param) or None
     estimator = build_model(model, confidence, alpha, params, conf_params, quiet)
     check_model_target(out)  # refuse a non-model --out before the fit, not after
+    if eval_split is not None:
+        _check_eval_options(estimator, model, eval_split, eval_metric)
     ds = load_data(data, quiet=quiet)
     start = time.perf_counter()
-    fit_model(estimator, ds, model)
+    if eval_split is None:
+        fit_model(estimator, ds, model)
+    else:
+        ds = _fit_with_curve(estimator, ds, model, eval_split, eval_every, eval_metric, early_stopping, eval_seed)
     seconds = time.perf_counter() - start
     estimator.save(out)
     if not quiet:
         source = ds.name or (str(data) if data is not None else "demo")
         err(f"Fitted {model} ({type(estimator).__name__}) on {source}: {ds.n_users:,} users x "
             f"{ds.n_items:,} items, {len(ds):,} interactions in {seconds:.2f} s; saved to {out}")
+
+
+def _check_eval_options(estimator: Any, name: str, eval_split: str, eval_metric: str) -> None:
+    from reclite.errors import RecliteError
+    from reclite.models._curves import parse_metrics
+
+    if "eval_set" not in inspect.signature(estimator.fit).parameters:
+        raise RecliteError(f"--eval-split: {name} has no validation curve; it works for als, bpr and lmf")
+    if eval_split not in _EVAL_SPLITS:
+        raise RecliteError(f"--eval-split {eval_split!r}: expected one of {', '.join(_EVAL_SPLITS)}")
+    try:
+        parse_metrics([m for m in eval_metric.split(",") if m.strip()], "--eval-metric")
+    except ValueError as exc:
+        raise RecliteError(str(exc)) from None
+
+
+def _fit_with_curve(estimator: Any, ds: Any, name: str, eval_split: str, eval_every: int, eval_metric: str,
+                    early_stopping: int | None, seed: int) -> Any:
+    """Fit on the train part of ``eval_split`` with a validation curve; print it; return train."""
+    from reclite import split
+
+    if eval_split == "random_holdout":
+        train, valid = split.random_holdout(ds, 0.2, random_state=seed)
+    elif eval_split == "leave_last_out":
+        train, valid = split.leave_last_out(ds, 1)
+    else:
+        train, valid = split.last_and_random(ds, 1, 9, random_state=seed)
+    metrics = [m.strip() for m in eval_metric.split(",") if m.strip()]
+    try:
+        estimator.fit(train, eval_set=(train, valid), eval_every=eval_every, eval_metric=metrics,
+                      early_stopping_rounds=early_stopping)
+    except Exception as exc:  # the same wording as a plain fit for a bad --param
+        from reclite.errors import ConfidenceSpecError, ParameterError
+
+        if isinstance(exc, ParameterError) and not isinstance(exc, ConfidenceSpecError):
+            exc.args = (f"{name}: {str(exc).removeprefix(type(estimator).__name__ + ': ')} {PARAM_HINT}",)
+        raise
+    curve = estimator.history_.copy()
+    for col in curve.columns:
+        if curve[col].dtype.kind == "f":
+            curve[col] = curve[col].map(lambda v: f"{v:.4f}")
+    err(f"Validation curve ({eval_split}: train {len(train):,}, validation {len(valid):,} interactions):")
+    err(curve.to_string(index=False))
+    if early_stopping is not None:
+        err(f"Kept the factors of the best evaluated iteration, {estimator.best_iteration_} "
+            f"(--early-stopping {early_stopping}).")
+    return train
 
 
 def register(app: typer.Typer) -> None:

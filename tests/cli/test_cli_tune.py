@@ -107,3 +107,34 @@ def test_table_parses_as_a_frame(ratings):
     t = pd.read_csv(io.StringIO(result.stdout), sep=r"\s+")
     assert list(t.columns) == ["trial", "l2", "ndcg@10", "fit_seconds", "eval_seconds", "status"]
     assert t["ndcg@10"].is_monotonic_decreasing and sorted(t["trial"]) == [0, 1]
+
+
+def test_fit_with_eval_split_prints_the_curve_and_saves_the_train_fit(ratings, tmp_path):
+    out = tmp_path / "m"
+    result = invoke("fit", "als", "--data", ratings, "-p", "factors=4", "-p", "iterations=4", "-p", "random_state=0",
+                    "-p", "num_threads=1", "-p", "device=cpu", "--eval-split", "random_holdout",
+                    "--eval-every", "2", "--eval-metric", "ndcg@10,recall@5", "--eval-seed", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    ds = reclite.read_dataset(ratings)
+    train, valid = reclite.split.random_holdout(ds, 0.2, random_state=1)
+    want = reclite.ALS(factors=4, iterations=4, random_state=0, num_threads=1, device="cpu").fit(
+        train, eval_set=(train, valid), eval_every=2, eval_metric=["ndcg@10", "recall@5"])
+    lines = result.stderr.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("Validation curve (random_holdout"))
+    curve = pd.read_csv(io.StringIO("\n".join(lines[head + 1:head + 4])), sep=r"\s+")
+    assert curve["iteration"].tolist() == [2, 4]
+    assert curve["ndcg@10"].tolist() == pytest.approx(want.history_["ndcg@10"].round(4).tolist(), abs=1e-4)
+    saved = reclite.load_model(out)
+    np.testing.assert_array_equal(saved.item_factors_, want.item_factors_)
+    assert saved.history_["recall@5"].tolist() == pytest.approx(want.history_["recall@5"].tolist())
+
+
+def test_fit_eval_split_errors(ratings, tmp_path):
+    result = invoke("fit", "ease", "--data", ratings, "--eval-split", "random_holdout", "--out", tmp_path / "m")
+    assert result.exit_code == 1 and "ease has no validation curve" in result.stderr
+    result = invoke("fit", "als", "--data", ratings, "--eval-split", "kfold", "--out", tmp_path / "m")
+    assert result.exit_code == 1 and "--eval-split 'kfold'" in result.stderr
+    result = invoke("fit", "als", "--data", ratings, "--eval-split", "random_holdout", "--eval-metric", "ndcg@x",
+                    "--out", tmp_path / "m")
+    assert result.exit_code == 1 and "--eval-metric 'ndcg@x'" in result.stderr
+    assert not (tmp_path / "m").exists()
