@@ -259,6 +259,15 @@ CASES += [
            ["Error: itemknn: ", "k_neighbors", "(check the --param values"]),
     *_case("evaluate-per-user-onto-folder", ["evaluate", "pop", "-d", "ratings.csv", "-q", "--per-user",
                                              "thesis"], 1, ["thesis"]),
+    # tune (and fit's validation curve)
+    *_case("tune-unknown-model", ["tune", "nosuchmodel", "-d", "ratings.csv", "-p", "l2=1"], 1, ["nosuchmodel"]),
+    *_case("tune-bad-metric", ["tune", "ease", "-d", "ratings.csv", "-p", "l2=1", "--metric", "ndcg@ten"], 1,
+           ["ndcg@ten"]),
+    *_case("tune-unknown-param", ["tune", "ease", "-d", "ratings.csv", "-p", "l3=1"], 1, ["l3"]),
+    *_case("tune-no-param", ["tune", "ease", "-d", "ratings.csv"], 1, ["-p l2="]),
+    *_case("tune-unknown-method", ["tune", "ease", "-d", "ratings.csv", "-p", "l2=1", "--method", "bayes"], 2),
+    *_case("fit-eval-split-without-curve", ["fit", "ease", "-d", "ratings.csv", "--eval-split", "random_holdout"],
+           1, ["ease has no validation curve"]),
     # models, data, the root
     *_case("models-unknown-option", ["models", "--bogus"], 2),
     *_case("data-info-unknown-option", ["data", "info", "--bogus"], 2),
