@@ -540,14 +540,14 @@ def combine(*parts: Dataset) -> Dataset:
     """
     if not parts:
         raise ParameterError("combine needs at least one Dataset")
-    for i, d in enumerate(parts):
+    for pos, d in enumerate(parts):
         if not isinstance(d, Dataset):
-            raise ParameterTypeError(f"combine: part {i + 1} must be a reclite Dataset, got {type(d).__name__}")
+            raise ParameterTypeError(f"combine: part {pos + 1} must be a reclite Dataset, got {type(d).__name__}")
     first = parts[0]
-    for i, d in enumerate(parts[1:], start=2):
+    for pos, d in enumerate(parts[1:], start=2):
         if not ((d.users is first.users or d.users == first.users)
                 and (d.items is first.items or d.items == first.items)):
-            raise DataError(f"combine: part {i} does not share part 1's user and item maps; combine parts "
+            raise DataError(f"combine: part {pos} does not share part 1's user and item maps; combine parts "
                             "of one split (Dataset.subset of one Dataset)")
     has_time = [d.has_time for d in parts]
     if any(has_time) and not all(has_time):
@@ -558,7 +558,7 @@ def combine(*parts: Dataset) -> Dataset:
     if len(np.unique(key)) != len(key):
         raise DataError("combine: the parts share (user, item) pairs; combine disjoint parts of one split")
     v = np.concatenate([d.values for d in parts])
-    t = np.concatenate([d.times for d in parts]) if all(has_time) else None  # type: ignore[misc]
+    t = np.concatenate([d.times for d in parts if d.times is not None]) if all(has_time) else None
     order = np.argsort(key, kind="stable")  # grouped by user, as the readers leave a Dataset
     return Dataset._adopt(u[order], i[order], v[order], None if t is None else t[order],
                           users=first.users, items=first.items, genres=first.genres, years=first.years,

@@ -19,8 +19,8 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -88,7 +88,6 @@ class TuneResult:
     stopped_by_time: bool = False
     n_planned: int = 0
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         ok = int((self.trials["status"] == "ok").sum()) if len(self.trials) else 0
@@ -211,7 +210,7 @@ def _run_trial(base: Any, point: dict[str, Any], train: Dataset, valid: Dataset,
         row["fit_seconds"] = time.perf_counter() - t0
         stage = "evaluate"
         t0 = time.perf_counter()
-        table = evaluate(model, train, valid, k=ks, metrics=names, exclude=exclude)
+        table = cast(pd.DataFrame, evaluate(model, train, valid, k=ks, metrics=names, exclude=exclude))
         row["eval_seconds"] = time.perf_counter() - t0
     except (RecliteError, MemoryError) as exc:
         row["status"] = "failed"
@@ -325,16 +324,17 @@ def tune(
     seed = int(rng.integers(2**31 - 1))
     labels = [f"{n}@{k}" for k in ks for n in names]
 
-    optuna = study = None
+    optuna: Any = None
+    study: Any = None
+    points: list[dict[str, Any]] | None = None
     if method == "grid":
-        points: list[dict[str, Any]] | None = _grid(space, n_trials)
+        points = _grid(space, n_trials)
         planned = len(points)
     elif method == "random":
         points = _random(space, n_trials or _DEFAULT_TRIALS["random"], seed)
         planned = len(points)
     else:
         optuna = _import_optuna()
-        points = None
         planned = n_trials or _DEFAULT_TRIALS["tpe"]
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))

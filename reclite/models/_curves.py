@@ -19,9 +19,10 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from .._validation import check_int
 from ..data.dataset import Dataset
@@ -131,7 +132,7 @@ class CurveRecorder:
         if done % self.eval_every:
             return
         t0 = time.perf_counter()
-        table = evaluate(self.shadow(), self.train, self.valid, k=self.ks, metrics=self.names)
+        table = cast(pd.DataFrame, evaluate(self.shadow(), self.train, self.valid, k=self.ks, metrics=self.names))
         row: dict[str, Any] = {"iteration": done, "seconds": self.train_seconds}
         for rec in table.to_dict("records"):
             for n in self.names:

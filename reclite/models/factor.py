@@ -200,7 +200,8 @@ class _ImplicitModel(Recommender):
             self._curve_args = (check_eval_set(eval_set, data, self), int(eval_every), eval_metric,
                                 None if early_stopping_rounds is None else int(early_stopping_rounds))
         try:
-            return super().fit(data)  # type: ignore[return-value]
+            super().fit(data)
+            return self
         finally:
             del self._curve_args
 
