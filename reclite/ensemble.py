@@ -151,6 +151,11 @@ def fuse_indices(lists: Sequence[np.ndarray], n_items: int, k: int = 10, *, meth
 
 
 # ---------------------------------------------------------------------- fuse over tables
+def _py(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (so messages show ``1``, not ``np.int64(1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _id_kind(col: pd.Series) -> str:
     """``"integer"`` or ``"text"``: the kind of an id column (anything else is refused by the caller)."""
     if col.dtype.kind in "iu":
@@ -171,14 +176,14 @@ def _table_ranks(df: pd.DataFrame, name: str) -> np.ndarray:
         bad = ~np.isfinite(vals) | (vals < 1) | (vals != np.round(vals))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{name}: column 'rank' must hold whole numbers from 1, found {r.iloc[row]!r} "
+            raise DataError(f"{name}: column 'rank' must hold whole numbers from 1, found {_py(r.iloc[row])!r} "
                             f"in data row {row + 1}")
         return vals.astype(np.int64)
     s = pd.to_numeric(df["score"], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.isnan(s)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{name}: column 'score' must hold numbers, found {df['score'].iloc[row]!r} in "
+        raise DataError(f"{name}: column 'score' must hold numbers, found {_py(df['score'].iloc[row])!r} in "
                         f"data row {row + 1}")
     # highest score first; equal scores keep the table's order
     order = np.lexsort((np.arange(len(s)), -s, df["_u"].to_numpy()))
@@ -264,7 +269,7 @@ def fuse(tables: Sequence[pd.DataFrame], method: Literal["rank_sum", "borda", "r
         dup = df.duplicated(["user", "item"])
         if dup.any():
             row = int(np.flatnonzero(dup.to_numpy())[0])
-            raise DataError(f"{name}: user {df['user'].iloc[row]!r} lists item {df['item'].iloc[row]!r} more than "
+            raise DataError(f"{name}: user {_py(df['user'].iloc[row])!r} lists item {_py(df['item'].iloc[row])!r} more than "
                             f"once (data row {row + 1}); each (user, item) pair may appear once per table")
         frames.append(df)
     def ids(col: str) -> list[np.ndarray]:
@@ -403,7 +408,7 @@ class _Ensemble(Recommender):
                     if len(theirs) != len(ours) or not np.array_equal(theirs.ids, ours.ids):
                         raise ParameterError(
                             f"{type(self).__name__}(prefit=True): member {label!r} was fitted on other "
-                            f"{side[:-2]} than the data given to fit ({len(theirs):,} vs {len(ours):,}, or "
+                            f"{side[:-1]} than the data given to fit ({len(theirs):,} vs {len(ours):,}, or "
                             "in another order); fit every member on the same data")
                 fitted.append(model)
             else:
