@@ -45,6 +45,8 @@ from .models.base import _MISSING, Recommender, batch_size
 __all__ = ["RankVote", "ScoreBlend", "fuse", "fuse_indices", "METHODS", "NORMALIZATIONS"]
 
 METHODS = ("rank_sum", "borda", "rrf")
+#: the members of an ensemble made without any: EASE, ALS and ItemKNN with their default parameters
+DEFAULT_MEMBERS = ("ease", "als", "itemknn")
 NORMALIZATIONS = ("minmax", "zscore", "rank")
 
 
@@ -328,7 +330,11 @@ def resolve_members(estimators: Any, owner: str) -> list[tuple[str, Recommender]
         if isinstance(entry, Recommender):
             label, model = _registry_name(entry), entry
         elif isinstance(entry, str):
-            label, model = entry, registry.create(entry)
+            label = entry
+            try:
+                model = registry.create(entry)
+            except ParameterError as exc:
+                raise ParameterError(f"{where}: {exc}") from None
         elif isinstance(entry, (list, tuple)) and len(entry) in (2, 3) and isinstance(entry[0], str):
             label, second = entry[0], entry[1]
             if isinstance(second, Recommender) and len(entry) == 2:
@@ -386,12 +392,29 @@ class _Ensemble(Recommender):
     def _members(self) -> list[tuple[str, Recommender]]:
         return resolve_members(self.estimators, type(self).__name__)
 
+    # model files (reclite.models._modelfile calls these; it does not import this module)
+    def _member_specs(self) -> list[tuple[str, Recommender]]:
+        """``(label, model)`` per member as the parameters describe them."""
+        return self._members()
+
+    def _file_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters as ``params.json`` keeps them: members given as models become
+        ``[label, registry name, parameters]``."""
+        from .persist import jsonable
+
+        if jsonable(params.get("estimators")):
+            return params
+        return {**params, "estimators": members_as_json(self)}
+
     def _check_params(self) -> None:
         members = self._members()
         _check_weights(self.weights, len(members))
         check_bool(self.prefit, "prefit", owner=self)
-        for _, model in members:
-            model._check_params()
+        for label, model in members:
+            try:
+                model._check_params()
+            except ParameterError as exc:  # ParameterTypeError too: the same class, the member named
+                raise type(exc)(f"{type(self).__name__}: member {label!r}: {exc}") from None
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         members = self._members()
@@ -430,7 +453,7 @@ class RankVote(_Ensemble):
 
     Parameters
     ----------
-    estimators : list
+    estimators : list, default=("ease", "als", "itemknn")
         The members: ``(label, model)`` pairs (sklearn's convention), models, registry
         names (``"ease"``: default parameters) or ``(label, registry name, params)``.
     top_n : int, default=30
@@ -464,7 +487,7 @@ class RankVote(_Ensemble):
     >>> recs = vote.fit(reclite.demo_dataset()).recommend(k=10)
     """
 
-    def __init__(self, estimators: Any = None, *, top_n: int = 30,
+    def __init__(self, estimators: Any = DEFAULT_MEMBERS, *, top_n: int = 30,
                  method: Literal["rank_sum", "borda", "rrf"] = "rank_sum", weights: list | None = None,
                  prefit: bool = False, c: float = 60.0) -> None:
         self.estimators = estimators
@@ -608,7 +631,7 @@ class ScoreBlend(_Ensemble):
 
     Parameters
     ----------
-    estimators : list
+    estimators : list, default=("ease", "als", "itemknn")
         The members, as for :class:`RankVote`.
     weights : list of float, optional
         One non-negative weight per member (default: all 1).
@@ -624,7 +647,7 @@ class ScoreBlend(_Ensemble):
     a member whose confidence uses ``time`` cannot be served from a history here.
     """
 
-    def __init__(self, estimators: Any = None, *, weights: list | None = None,
+    def __init__(self, estimators: Any = DEFAULT_MEMBERS, *, weights: list | None = None,
                  normalize: Literal["minmax", "zscore", "rank"] = "minmax", prefit: bool = False) -> None:
         self.estimators = estimators
         self.weights = weights

@@ -96,17 +96,19 @@ def jsonable(value: Any) -> bool:
         return False
 
 
-def encode_attributes(model: Any, skip: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def encode_attributes(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """A fitted model's attributes (names ending in ``_``) as ``params.json`` entries and arrays.
 
     Arrays, sparse matrices (as CSR), id maps, MultiHots and JSON values; anything else
-    is a :class:`~reclite.errors.ModelFileError`. Names in ``skip`` are left out (an
-    ensemble's members, which are written as model directories of their own).
+    is a :class:`~reclite.errors.ModelFileError`. The attribute a class names in
+    ``_member_attribute`` (an ensemble's fitted members) is left out: each member is a
+    model directory of its own, written by the caller.
     """
     attrs: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
+    skip = getattr(type(model), "_member_attribute", None)
     for name, value in vars(model).items():
-        if not name.endswith("_") or name.startswith("_") or name in skip:
+        if not name.endswith("_") or name.startswith("_") or name == skip:
             continue
         if isinstance(value, np.ndarray):
             if value.dtype == object:

@@ -534,14 +534,11 @@ def save_model(model: Any, directory: Any) -> Path:
     member_attr = getattr(type(model), "_member_attribute", None)
     members: list[Any] = []
     if member_attr is not None:  # an ensemble: its members as sub-folders members/0, members/1, ...
-        from ..ensemble import members_as_json
-
         members = list(getattr(model, member_attr))
-        if not jsonable(params.get("estimators")):
-            params = {**params, "estimators": members_as_json(model)}
+        params = model._file_params(params)  # members given as models: kept as JSON descriptions
     if not jsonable(params):
         raise ModelFileError(f"{cls_name}: parameters are not JSON-serialisable: {params!r}")
-    attrs, arrays = encode_attributes(model, skip=(member_attr,) if member_attr else ())
+    attrs, arrays = encode_attributes(model)  # without the members
     _check_encoding(model, params, attrs, arrays, directory)
 
     def write_members(tmp: Path) -> None:
@@ -557,9 +554,7 @@ MEMBERS_FOLDER = "members"
 
 def _load_members(model: Any, directory: Path) -> list[Any]:
     """An ensemble's fitted members from ``directory/members/<i>``, checked against the ensemble."""
-    from ..ensemble import resolve_members
-
-    specs = resolve_members(model.estimators, type(model).__name__)
+    specs = model._member_specs()  # (label, unfitted model) per member, from the parameters
     members = []
     for i, (label, spec) in enumerate(specs):
         sub = directory / MEMBERS_FOLDER / str(i)
