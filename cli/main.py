@@ -62,6 +62,8 @@ from . import models as _models  # noqa: E402, I001
 _models.register(app)
 from . import evaluate as _evaluate  # noqa: E402, I001
 _evaluate.register(app)
+from . import ensemble as _ensemble  # noqa: E402, I001
+_ensemble.register(app)
 
 
 def main() -> None:
