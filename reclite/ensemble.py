@@ -234,7 +234,7 @@ def fuse(tables: Sequence[pd.DataFrame], method: Literal["rank_sum", "borda", "r
         (user, item) rows, bad ranks or scores, or ids of another kind than the first
         table's; the message names the table.
     """
-    method, top_n, c = _check_fusion(method, top_n, c)
+    how, top_n, c = _check_fusion(method, top_n, c)
     k = check_k(k)
     tables = list(tables)
     if not tables:
@@ -290,7 +290,7 @@ def fuse(tables: Sequence[pd.DataFrame], method: Literal["rank_sum", "borda", "r
         parts_k.append(_table_ranks(df.assign(_u=u) if "rank" not in df.columns else df, name))
         parts_w.append(np.full(len(df), w[m]))
     idx, score = _fuse_entries(inv_u.reshape(-1), inv_i.reshape(-1), np.concatenate(parts_k),
-                               np.concatenate(parts_w), len(uniq_u), len(uniq_i), k, method, top_n,
+                               np.concatenate(parts_w), len(uniq_u), len(uniq_i), k, how, top_n,
                                float(w.sum()), c)
     valid = idx >= 0
     rows = np.broadcast_to(np.arange(len(uniq_u))[:, None], idx.shape)
