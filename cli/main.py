@@ -64,6 +64,8 @@ from . import evaluate as _evaluate  # noqa: E402, I001
 _evaluate.register(app)
 from . import tune as _tune  # noqa: E402, I001
 _tune.register(app)
+from . import ensemble as _ensemble  # noqa: E402, I001
+_ensemble.register(app)
 
 
 def main() -> None:

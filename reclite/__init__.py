@@ -42,6 +42,10 @@ _EXPORTS: dict[str, str] = {
     "BPR": "reclite.models.factor",
     "LMF": "reclite.models.factor",
     "SurpriseRecommender": "reclite.models.surprise",
+    # ensembles
+    "RankVote": "reclite.ensemble",
+    "ScoreBlend": "reclite.ensemble",
+    "fuse": "reclite.ensemble",
     # errors
     "RecliteError": "reclite.errors",
     "DataError": "reclite.errors",
@@ -54,7 +58,8 @@ _EXPORTS: dict[str, str] = {
 }
 # note: the evaluation code lives in reclite/evaluation.py, not evaluate.py, so that
 # importing it never shadows the function ``reclite.evaluate``.
-_SUBMODULES = {"split", "metrics", "topk", "confidence", "models", "data", "errors", "evaluation", "tuning"}
+_SUBMODULES = {"split", "metrics", "topk", "confidence", "models", "data", "errors", "evaluation", "tuning",
+               "ensemble"}
 
 __all__ = sorted(_EXPORTS) + ["__version__", "split", "metrics", "topk"]
 

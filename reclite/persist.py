@@ -100,12 +100,15 @@ def encode_attributes(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]
     """A fitted model's attributes (names ending in ``_``) as ``params.json`` entries and arrays.
 
     Arrays, sparse matrices (as CSR), id maps, MultiHots and JSON values; anything else
-    is a :class:`~reclite.errors.ModelFileError`.
+    is a :class:`~reclite.errors.ModelFileError`. The attribute a class names in
+    ``_member_attribute`` (an ensemble's fitted members) is left out: each member is a
+    model directory of its own, written by the caller.
     """
     attrs: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
+    skip = getattr(type(model), "_member_attribute", None)
     for name, value in vars(model).items():
-        if not name.endswith("_") or name.startswith("_"):
+        if not name.endswith("_") or name.startswith("_") or name == skip:
             continue
         if isinstance(value, np.ndarray):
             if value.dtype == object:
@@ -164,16 +167,19 @@ def check_model_target(directory: Any) -> None:
 
 
 def write_model_files(directory: Any, class_name: str, params: dict[str, Any], attrs: dict[str, Any],
-                      arrays: dict[str, np.ndarray]) -> Path:
+                      arrays: dict[str, np.ndarray], extra: Any = None) -> Path:
     """Write a model directory (``arrays.npz``, ``params.json``, ``versions.json``) atomically.
 
     An existing ``directory`` is replaced only when it is a reclite model directory
     (see :func:`is_model_directory`); an existing file or any other folder raises
     :class:`~reclite.errors.OutputError` and nothing is changed. If writing fails the
-    previous model stays whole.
+    previous model stays whole. ``extra(tmp)``, when given, writes more into the
+    temporary directory before it replaces ``directory`` (an ensemble's member folders).
     """
     directory = Path(directory)
     with atomic_dir(directory, may_replace=is_model_directory, what=MODEL_DIRECTORY) as tmp:
+        if extra is not None:
+            extra(Path(tmp))
         members: dict[str, Any] = arrays  # typed loosely: numpy's stub reserves the keyword allow_pickle
         np.savez(tmp / "arrays.npz", **members)
         meta = {"format_version": FORMAT_VERSION, "class": class_name, "params": params, "attributes": attrs}

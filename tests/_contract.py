@@ -42,6 +42,13 @@ MODEL_PARAMS: dict[str, dict] = {
     "lmf": {"factors": 2, "regularization": 0.6, "iterations": 30, "random_state": 0, "num_threads": 1},
     "surprise_svd": {"random_state": 0},
     "surprise_knn": {"random_state": 0},
+    # ensembles: members in the JSON form (label, registry name, parameters), with the fast settings above
+    "rankvote": {"estimators": [["ease", "ease", {"l2": 5.0}], ["itemknn", "itemknn", {"k_neighbors": 10}],
+                                ["als", "als", {"factors": 2, "regularization": 0.05, "iterations": 15,
+                                                "random_state": 0, "num_threads": 1}]]},
+    "blend": {"estimators": [["ease", "ease", {"l2": 5.0}], ["itemknn", "itemknn", {"k_neighbors": 10}],
+                             ["als", "als", {"factors": 2, "regularization": 0.05, "iterations": 15,
+                                             "random_state": 0, "num_threads": 1}]]},
 }
 
 # models for which "recommend the user's own group" is not the right answer, and why

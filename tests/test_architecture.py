@@ -16,7 +16,7 @@ kernels     topk, metrics: numba kernels on arrays, no Dataset and no model
 data        reclite.data.*: IdMap, Dataset, readers, demo and synthetic data
 files       persist: model directories as arrays and JSON, knowing no model class
 confidence  reclite.confidence.*: confidence matrices from a Dataset
-models      reclite.models.*: the estimators, their registry and their model files
+models      reclite.models.*: the estimators, their registry and their model files; reclite.ensemble
 consumers   split, evaluation: take Datasets and fitted models (duck-typed) to tables
 interface   the lazy top-level API (reclite/__init__.py), __main__ and the CLI (cli/ = reclite.cli)
 
@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # evaluation ranks any model duck-typed (recommend_indices) and imports none; the
     # iterative models call it during fit for their validation curves (issue 12)
     ("evaluation", ("reclite.evaluation",)),
-    ("models", ("reclite.models",)),
+    ("models", ("reclite.models", "reclite.ensemble")),
     ("consumers", ("reclite.split",)),
     ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
@@ -248,4 +248,4 @@ def test_layer_of_places_modules_by_their_most_specific_prefix():
     assert LAYERS[layer_of("reclite")][0] == "interface"
     assert LAYERS[layer_of("reclite.cli.fit")][0] == "interface"
     with pytest.raises(AssertionError, match="has no layer"):
-        layer_of("reclite.ensemble")
+        layer_of("reclite.nowhere")

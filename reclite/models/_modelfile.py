@@ -531,11 +531,52 @@ def save_model(model: Any, directory: Any) -> Path:
     if params.get("random_state") is not None and hasattr(model, "random_seed_"):
         # a Generator or SeedSequence is not JSON: record the int seed the fit used
         params = {**params, "random_state": int(model.random_seed_)}
+    member_attr = getattr(type(model), "_member_attribute", None)
+    members: list[Any] = []
+    if member_attr is not None:  # an ensemble: its members as sub-folders members/0, members/1, ...
+        members = list(getattr(model, member_attr))
+        params = model._file_params(params)  # members given as models: kept as JSON descriptions
     if not jsonable(params):
         raise ModelFileError(f"{cls_name}: parameters are not JSON-serialisable: {params!r}")
-    attrs, arrays = encode_attributes(model)
+    attrs, arrays = encode_attributes(model)  # without the members
     _check_encoding(model, params, attrs, arrays, directory)
-    return write_model_files(directory, cls_name, params, attrs, arrays)
+
+    def write_members(tmp: Path) -> None:
+        for i, member in enumerate(members):
+            save_model(member, tmp / MEMBERS_FOLDER / str(i))
+
+    return write_model_files(directory, cls_name, params, attrs, arrays,
+                             extra=write_members if members else None)
+
+
+MEMBERS_FOLDER = "members"
+
+
+def _load_members(model: Any, directory: Path) -> list[Any]:
+    """An ensemble's fitted members from ``directory/members/<i>``, checked against the ensemble."""
+    specs = model._member_specs()  # (label, unfitted model) per member, from the parameters
+    members = []
+    for i, (label, spec) in enumerate(specs):
+        sub = directory / MEMBERS_FOLDER / str(i)
+        if not sub.is_dir():
+            raise ModelFileError(f"{sub}: missing: the folder of member {i} ({label!r}) of this "
+                                 f"{type(model).__name__}")
+        member = load_model(sub)
+        if type(member) is not type(spec):
+            raise ModelFileError(f"{sub}: holds a {type(member).__name__}, but member {label!r} in "
+                                 f"{directory / PARAMS_FILE} is a {type(spec).__name__}")
+        for side in ("users_", "items_"):
+            if not np.array_equal(getattr(member, side).ids, getattr(model, side).ids):
+                raise ModelFileError(f"{sub}: member {label!r} has other {side[:-1]} ids than the "
+                                     f"{type(model).__name__} in {directory}")
+        members.append(member)
+    extra = sorted(p.name for p in (directory / MEMBERS_FOLDER).iterdir()
+                   if p.name not in {str(i) for i in range(len(specs))}) \
+        if (directory / MEMBERS_FOLDER).is_dir() else []
+    if extra:
+        raise ModelFileError(f"{directory / MEMBERS_FOLDER}: holds {', '.join(extra)}, which no member of the "
+                             f"{type(model).__name__} names ({len(specs)} members)")
+    return members
 
 
 def _check_encoding(model: Any, params: Any, attrs: dict[str, Any], arrays: dict[str, np.ndarray],
@@ -599,4 +640,7 @@ def load_model(directory: Any) -> Any:
         raise ModelFileError(f"{directory / exc.file}: {exc.message}") from None
     for name, value in values.items():
         setattr(model, name, value)
+    member_attr = getattr(cls, "_member_attribute", None)
+    if member_attr is not None:
+        setattr(model, member_attr, _load_members(model, directory))
     return model

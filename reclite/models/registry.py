@@ -6,6 +6,7 @@ anything that is not listed here.
 
 from __future__ import annotations
 
+import copy
 import importlib
 from typing import Any
 
@@ -24,6 +25,12 @@ REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     "lmf": ("reclite.models.factor", "LMF", {}),
     "surprise_svd": ("reclite.models.surprise", "SurpriseRecommender", {"algorithm": "SVD"}),
     "surprise_knn": ("reclite.models.surprise", "SurpriseRecommender", {"algorithm": "KNNBaseline"}),
+    # ensembles: members by registry name (JSON, so the CLI's -p can give them); ALS seeded so the
+    # default ensemble is reproducible
+    "rankvote": ("reclite.ensemble", "RankVote", {"estimators": ["ease", ["als", "als", {"random_state": 0}],
+                                                                 "itemknn"]}),
+    "blend": ("reclite.ensemble", "ScoreBlend", {"estimators": ["ease", ["als", "als", {"random_state": 0}],
+                                                               "itemknn"]}),
 }
 
 
@@ -46,7 +53,7 @@ def create(name: str, **params: Any) -> Any:
     from ..errors import ParameterError
 
     cls = get(name)
-    kwargs = dict(REGISTRY[name][2])
+    kwargs = copy.deepcopy(REGISTRY[name][2])  # entries may hold lists (ensemble members)
     kwargs.update(params)
     valid = cls().get_params(deep=False)
     unknown = [p for p in kwargs if p not in valid]

@@ -101,6 +101,7 @@ def template(tmp_path_factory) -> Path:
     (root / "thesis").mkdir()
     (root / "thesis" / "thesis.tex").write_text("keep me\n")
     (root / "afile").write_text("not a model\n")
+    (root / "recs.csv").write_text("user,item,rank\na,x1,1\na,x2,2\n", encoding="utf-8")
     (root / "users_latin1.txt").write_bytes("user\nb\xe9a\n".encode("latin-1"))
     (root / "users_utf16.txt").write_bytes("user\na\nb\n".encode("utf-16"))
     result = invoke("fit", "itemknn", "--data", root / "ratings.csv", "--out", root / "model", "-q")
@@ -268,6 +269,15 @@ CASES += [
     *_case("tune-unknown-method", ["tune", "ease", "-d", "ratings.csv", "-p", "l2=1", "--method", "bayes"], 2),
     *_case("fit-eval-split-without-curve", ["fit", "ease", "-d", "ratings.csv", "--eval-split", "random_holdout"],
            1, ["ease has no validation curve"]),
+    # ensemble
+    *[c for bad, (file, contains, _) in _BAD_DATA.items() if bad != "bad-value"  # a column ensemble never reads
+      for c in _case(f"ensemble-{bad}", ["ensemble", "recs.csv", file, "-q"], 1, contains)],
+    *_case("ensemble-no-rank-or-score", ["ensemble", "recs.csv", "ratings.csv"], 1,
+           ["ratings.csv: neither a 'rank' nor a 'score'"]),
+    *_case("ensemble-bad-weights", ["ensemble", "recs.csv", "recs.csv", "--weights", "1,x"], 1, ["--weights"]),
+    *_case("ensemble-weights-count", ["ensemble", "recs.csv", "recs.csv", "--weights", "1"], 1, ["weights"]),
+    *_case("ensemble-unknown-method", ["ensemble", "recs.csv", "--method", "vote"], 2),
+    *_case("ensemble-onto-folder", ["ensemble", "recs.csv", "--out", "thesis"], 1, ["thesis"]),
     # models, data, the root
     *_case("models-unknown-option", ["models", "--bogus"], 2),
     *_case("data-info-unknown-option", ["data", "info", "--bogus"], 2),

@@ -27,6 +27,9 @@ SPECS = ["binary", "log", "genre+pop", "(genre+pop)*era", "bm25", "time", "value
 # history must give their own list); the others fold the history in (per-user parameters)
 ROW_SCORED = ["pop", "genre_rule", "itemknn", "userknn", "ease", "rp3beta"]
 FOLD_IN = ["als", "bpr", "lmf", "surprise_svd", "surprise_knn"]
+# ensembles have no confidence of their own: they fuse (rankvote) or blend (blend) their members'
+# history lists or scores, each member weighing the history itself (tests/test_ensemble.py)
+ENSEMBLES = ["rankvote", "blend"]
 
 USERS = [0, 3, 17, 58, 101]
 
@@ -36,7 +39,7 @@ def history_models() -> list[str]:
 
 
 def test_the_lists_cover_every_registry_model():
-    assert sorted(ROW_SCORED + FOLD_IN) == sorted(registry.names())
+    assert sorted(ROW_SCORED + FOLD_IN + ENSEMBLES) == sorted(registry.names())
 
 
 @pytest.fixture(scope="module")

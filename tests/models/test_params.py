@@ -118,6 +118,13 @@ BAD = [
      "params['bsl_options']['n_epochs']", "-3"),
     ("surprise_knn", {"max_candidates": 0}, ParameterError, "max_candidates", "0"),
     ("surprise_knn", {"max_candidates": 2.5}, ParameterTypeError, "max_candidates", "2.5"),
+    ("rankvote", {"top_n": 0}, ParameterError, "top_n", "0"),
+    ("rankvote", {"method": "vote"}, ParameterError, "method", "'vote'"),
+    ("rankvote", {"weights": [1, -1, 1]}, ParameterError, "weights", "-1"),
+    ("rankvote", {"estimators": ["ease", "nope"]}, ParameterError, "estimators[1]", "'nope'"),
+    ("rankvote", {"estimators": ["ease", ["e2", "ease", {"l2": -1}]]}, ParameterError, "member 'e2'", "l2"),
+    ("blend", {"normalize": "max"}, ParameterError, "normalize", "'max'"),
+    ("blend", {"estimators": "ease"}, ParameterTypeError, "estimators", "'ease'"),
 ]
 
 
