@@ -186,7 +186,7 @@ class ItemKNN(_KNN):
 
     supports_similar_items = True
 
-    def __init__(self, *, k_neighbors: int = 100, prune: Prune = "source", shrinkage: float = 0.0,
+    def __init__(self, *, k_neighbors: int = 200, prune: Prune = "target", shrinkage: float = 10.0,
                  weighting: Weighting = None, exponent: float = 1.0, bm25_k1: float = 1.2, bm25_b: float = 0.75,
                  confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
         self._set_params(k_neighbors, prune, shrinkage, weighting, exponent, bm25_k1, bm25_b, confidence, alpha,
@@ -271,7 +271,7 @@ class UserKNN(_KNN):
         "avg_length_": json_value("float"),
     }
 
-    def __init__(self, *, k_neighbors: int = 100, prune: Prune = "target", shrinkage: float = 0.0,
+    def __init__(self, *, k_neighbors: int = 100, prune: Prune = "source", shrinkage: float = 0.0,
                  weighting: Weighting = None, exponent: float = 1.0, bm25_k1: float = 1.2, bm25_b: float = 0.75,
                  confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
         self._set_params(k_neighbors, prune, shrinkage, weighting, exponent, bm25_k1, bm25_b, confidence, alpha,

@@ -193,7 +193,7 @@ def implicit_fit(peer, X):
 @pytest.mark.parametrize("weighting, Peer", [(None, CosineRecommender), ("tfidf", TFIDFRecommender)])
 def test_itemknn_without_pruning_equals_implicit(binary, weighting, Peer):
     n_items = binary.shape[1]
-    model = ItemKNN(k_neighbors=n_items, weighting=weighting).fit(binary)
+    model = ItemKNN(k_neighbors=n_items, weighting=weighting, shrinkage=0.0, prune="source").fit(binary)
     peer = implicit_fit(Peer(K=n_items + 1), binary)  # implicit counts the item itself as a neighbour
     S = peer.similarity.toarray()
     np.fill_diagonal(S, 0.0)
@@ -214,7 +214,7 @@ def test_itemknn_without_pruning_equals_implicit(binary, weighting, Peer):
 def test_itemknn_pruned_keeps_the_same_neighbour_values_as_implicit(binary):
     # binary cosine has many ties: which of two equal neighbours is kept may differ,
     # the kept similarity values per item must not
-    model = ItemKNN(k_neighbors=5).fit(binary)
+    model = ItemKNN(k_neighbors=5, prune="source", shrinkage=0.0).fit(binary)
     peer = implicit_fit(CosineRecommender(K=6), binary)
     S = peer.similarity.tocsr()
     S.setdiag(0.0)
@@ -224,7 +224,7 @@ def test_itemknn_pruned_keeps_the_same_neighbour_values_as_implicit(binary):
 
 
 def test_itemknn_bm25_is_cosine_of_implicits_bm25_vectors(binary):
-    model = ItemKNN(k_neighbors=60, weighting="bm25", bm25_k1=1.2, bm25_b=0.75).fit(binary)
+    model = ItemKNN(k_neighbors=60, weighting="bm25", bm25_k1=1.2, bm25_b=0.75, shrinkage=0.0).fit(binary)
     C = binary * 2.0
     vecs = normalize(bm25_weight(C.T, K1=1.2, B=0.75)).tocsr()  # items x users, unit rows
     S = (vecs @ vecs.T).toarray()
@@ -233,7 +233,7 @@ def test_itemknn_bm25_is_cosine_of_implicits_bm25_vectors(binary):
 
 
 def test_itemknn_shrinkage_and_exponent_match_dense_reference(binary):
-    model = ItemKNN(k_neighbors=7, shrinkage=3.0, exponent=2.0).fit(binary)
+    model = ItemKNN(k_neighbors=7, shrinkage=3.0, exponent=2.0, prune="source").fit(binary)
     items = sp.csr_matrix(binary.T)  # binary confidence stores 1: shrinkage on the data's scale
     n = l2_norms(items)
     ref = dense_pruned(items, sp.csr_matrix(items.T), 7, n, n, 3.0, 2.0)
