@@ -8,8 +8,9 @@ Rows (each a :class:`Row`: a task, reclite's callable, the peer's callable; add 
   (Steck 2019's listing): ``G = (C.T @ C).toarray(); G += l2 I; P = numpy.linalg.inv(G);
   B = P / -diag(P)`` on the already-built confidence matrix ``C``. Target: reclite at
   most half the peer's time (ratio <= 0.5).
-- **ItemKNN fit / recommend-all** -- ``reclite.ItemKNN(k_neighbors=100)`` beside
-  implicit's ``CosineRecommender(K=101)`` (implicit counts the item itself among its K
+- **ItemKNN fit / recommend-all** -- ``reclite.ItemKNN(k_neighbors=100, prune="source")``
+  (implicit's direction: each item keeps its own 100 nearest) beside implicit's
+  ``CosineRecommender(K=101)`` (implicit counts the item itself among its K
   neighbours: same similarities), and ``ItemKNN(weighting="bm25")`` beside
   ``BM25Recommender(K=101, K1=1.2, B=0.75)`` (reclite's bm25 is the cosine of BM25-weighted
   vectors, implicit's the plain BM25 dot product: same work, slightly different
@@ -97,7 +98,7 @@ def rows(ds, C: sp.csr_matrix) -> list[Row]:
         fitted: dict[str, object] = {}
 
         def fit_ours(params=params, fitted=fitted):
-            fitted["ours"] = reclite.ItemKNN(k_neighbors=100, **params).fit(ds)
+            fitted["ours"] = reclite.ItemKNN(k_neighbors=100, prune="source", **params).fit(ds)
 
         def fit_peer(Peer=Peer, peer_kw=peer_kw, fitted=fitted):
             model = Peer(K=101, **peer_kw)
