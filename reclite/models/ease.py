@@ -139,8 +139,10 @@ class EASE(Recommender):
         W[np.diag_indices(n)] = 0.0
         self.weights_ = W
 
-    def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        return sparse_dot_dense(rows, self.weights_)
+    _score_into = True  # float32 weights write into the ranking's reused block
+
+    def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix, out: np.ndarray | None = None) -> np.ndarray:
+        return sparse_dot_dense(rows, self.weights_, out=out)
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         return self.weights_[item_idx]
