@@ -395,6 +395,20 @@ def ranking_metrics(
 
 
 # ---------------------------------------------------------------------- beyond accuracy
+@njit(cache=True, nogil=True)
+def _count_kernel(idx, out):
+    for i in range(idx.shape[0]):
+        out[idx[i]] += 1
+
+
+def _count(idx: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(idx, minlength=n)`` as int64 for indices known to lie in ``[0, n)``
+    (a Dataset's): one pass without bincount's conversion of int32 to intp (4x faster)."""
+    out = np.zeros(n, dtype=np.int64)
+    _count_kernel(np.ascontiguousarray(idx), out)
+    return out
+
+
 def item_popularity(train: object) -> tuple[np.ndarray, int]:
     """``(pop, n_train_users)``: distinct training users per item, and users with any.
 
@@ -405,8 +419,8 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
     """
     if hasattr(train, "item_idx") and hasattr(train, "n_items"):
         # a Dataset holds each (user, item) pair once: counting its arrays is enough
-        pop = np.bincount(train.item_idx, minlength=train.n_items).astype(np.int64)  # type: ignore[union-attr]
-        users = np.bincount(train.user_idx, minlength=train.n_users)  # type: ignore[union-attr]
+        pop = _count(train.item_idx, train.n_items)  # type: ignore[union-attr]
+        users = _count(train.user_idx, train.n_users)  # type: ignore[union-attr]
         return pop, int(np.count_nonzero(users))
     if sp.issparse(train):
         m = sp.csr_matrix(train)

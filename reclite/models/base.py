@@ -13,8 +13,10 @@ A model writes two methods; this base class does the rest once:
   their row of ``seen_``. An empty history never reaches ``_score``: it gets the
   popularity ranking.
 
-Batching (sized from a memory budget), seen-item filtering, candidate restriction,
-exclusion, top-K, raw-id mapping, unknown users, save and load live here.
+Batching (cache-sized blocks within a memory budget, buffers reused from block to
+block, one ranking thread per core for models that allow it: ``_score_into``,
+``_score_threadsafe``), seen-item filtering, candidate restriction, exclusion, top-K,
+raw-id mapping, unknown users, save and load live here.
 """
 
 from __future__ import annotations
@@ -329,7 +331,8 @@ class Recommender(BaseEstimator):
             stored entries of a users x items matrix (e.g. the training data when the
             model was fitted on something else).
         max_memory : int or str, optional
-            Budget for one batch's dense scores (default ``DEFAULT_MAX_MEMORY``).
+            Upper bound on the dense score blocks alive at once (default
+            ``DEFAULT_MAX_MEMORY``); blocks are cache-sized (:func:`block_size`).
             Results do not depend on it.
 
         Returns
