@@ -406,3 +406,24 @@ def test_an_error_in_a_ranking_thread_is_raised(parts, three_threads):
             model.recommend_indices(None, 5, max_memory=1)
     finally:
         BufferedFactors.FAIL_ON_USER = None
+
+
+def test_concurrent_rankings_give_the_same_lists_and_restore_blas_threads(parts, three_threads):
+    # each ranking holds BLAS to one thread while it runs; overlapping rankings from the
+    # caller's own threads must neither disturb each other nor leave BLAS at one thread
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import ThreadpoolController
+
+    def blas_threads() -> list:
+        return [i["num_threads"] for i in ThreadpoolController().select(user_api="blas").info()]
+
+    train, _ = parts
+    model = BufferedFactors(factors=3, random_state=4).fit(train)
+    with ThreadpoolController().limit(limits=2, user_api="blas"):
+        want = model.recommend_indices(None, 5, max_memory=1)[0]
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda _: model.recommend_indices(None, 5, max_memory=1)[0], range(8)))
+        assert set(blas_threads()) == {2}
+    for idx in got:
+        np.testing.assert_array_equal(idx, want)

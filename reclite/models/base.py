@@ -21,9 +21,11 @@ raw-id mapping, unknown users, save and load live here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -96,6 +98,30 @@ def _thread_controller() -> Any:
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
+
+
+_blas_lock = threading.Lock()
+_blas_holders = 0
+_blas_limiter: Any = None
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS held to one thread while any ranking in this process needs it (re-entrant and
+    thread-safe: the first to enter sets the limit, the last to leave restores it)."""
+    global _blas_holders, _blas_limiter
+    with _blas_lock:
+        if _blas_holders == 0:
+            _blas_limiter = _thread_controller().limit(limits=1, user_api="blas")
+        _blas_holders += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_holders -= 1
+            if _blas_holders == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def as_dataset(data: Dataset | sp.spmatrix | sp.sparray) -> Dataset:
@@ -462,7 +488,7 @@ class Recommender(BaseEstimator):
                     with lock:
                         progress.update(1)
 
-        with _thread_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
             futures = [pool.submit(work) for _ in range(workers)]
             for f in futures:
                 f.result()
