@@ -3,7 +3,7 @@
 Rows (each a :class:`Row`: a task, reclite's callable, the peer's callable; add rows to
 ``rows()`` to extend the table, e.g. ALS/BPR beside implicit):
 
-- **EASE fit** -- ``reclite.EASE(l2=500).fit(ds)`` (Gram matrix by a numba kernel,
+- **EASE fit** -- ``reclite.EASE(l2=500, dtype=...).fit(ds)`` (Gram matrix by a numba kernel,
   Cholesky ``potrf`` + ``potri`` in place) beside the textbook NumPy EASE
   (Steck 2019's listing): ``G = (C.T @ C).toarray(); G += l2 I; P = numpy.linalg.inv(G);
   B = P / -diag(P)`` on the already-built confidence matrix ``C``. Target: reclite at
@@ -86,9 +86,9 @@ def rows(ds, C: sp.csr_matrix) -> list[Row]:
 
     users = np.arange(C.shape[0])
     out = [
-        Row("EASE fit (l2=500, float64)", lambda: reclite.EASE(l2=500.0).fit(ds),
+        Row("EASE fit (l2=500, float64)", lambda: reclite.EASE(l2=500.0, dtype="float64").fit(ds),
             "numpy.linalg.inv EASE", lambda: numpy_ease(C, 500.0)),
-        Row("EASE fit (l2=500, float32)", lambda: reclite.EASE(l2=500.0, dtype="float32").fit(ds),
+        Row("EASE fit (l2=500, float32, the default)", lambda: reclite.EASE(l2=500.0).fit(ds),
             "numpy.linalg.inv EASE", lambda: numpy_ease(C, 500.0)),
     ]
     for label, params, Peer, peer_kw in [

@@ -1,8 +1,9 @@
 """Full-ranking evaluation in bounded memory: a model (or a table of lists) against a test set.
 
 Every test user is ranked against every item (their training items excluded, and the
-items of any ``exclude=`` Datasets), in batches of users sized from ``max_memory``, so no users x items matrix is ever built
-whole. The top ``max(k)`` items per user are computed once; every cut-off and every
+items of any ``exclude=`` Datasets), in cache-sized blocks of users (``max_memory`` is
+their upper bound), so no users x items matrix is ever built whole. The top ``max(k)``
+items per user are computed once; every cut-off and every
 metric comes from those lists in one numba pass (:mod:`reclite.metrics`).
 """
 
@@ -221,7 +222,7 @@ def evaluate(
 
     Each user with at least one test item gets the top ``max(k)`` items among all
     items except the user's training items and their items in ``exclude`` (scored in
-    batches of users sized from ``max_memory``; results do not depend on it), and
+    blocks of users within ``max_memory``; results do not depend on it), and
     every metric is computed from those lists. Summaries average over those users.
 
     Parameters
@@ -246,9 +247,13 @@ def evaluate(
         ``coverage``, ``novelty``, ``popularity``; see :mod:`reclite.metrics` for the
         formulas.
     max_memory : int or str, default="1GB"
-        Budget for one batch's dense blocks: scores plus as much again for the model's
-        temporaries, so a batch is ``max_memory // (n_items * 8)`` users
-        (:func:`reclite.models.base.batch_size`). Sparse copies of train and test
+        Upper bound on the dense score blocks alive at once: scores plus as much again
+        for the model's temporaries, so at most ``max_memory // (n_items * 8)`` users
+        (:func:`reclite.models.base.batch_size`), shared among the ranking threads.
+        Blocks are smaller in practice: 16 MB of scores each
+        (:func:`reclite.models.base.block_size`), a size that stays in the cache
+        between scoring and ranking; factor models rank one block per core at a time,
+        into buffers reused from block to block. Sparse copies of train and test
         (about 8 bytes per interaction) and the top-k lists come on top.
     per_user : bool, default=False
         Also return the per-user values.

@@ -395,6 +395,20 @@ def ranking_metrics(
 
 
 # ---------------------------------------------------------------------- beyond accuracy
+@njit(cache=True, nogil=True)
+def _count_kernel(idx, out):
+    for i in range(idx.shape[0]):
+        out[idx[i]] += 1
+
+
+def _count(idx: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(idx, minlength=n)`` as int64 for indices known to lie in ``[0, n)``
+    (a Dataset's): one pass without bincount's conversion of int32 to intp (4x faster)."""
+    out = np.zeros(n, dtype=np.int64)
+    _count_kernel(np.ascontiguousarray(idx), out)
+    return out
+
+
 def item_popularity(train: object) -> tuple[np.ndarray, int]:
     """``(pop, n_train_users)``: distinct training users per item, and users with any.
 
@@ -407,8 +421,8 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
         # a Dataset (duck-typed: metrics sit below the data layer) holds each (user, item)
         # pair once: counting its arrays is enough
         ds: Any = train
-        pop = np.bincount(ds.item_idx, minlength=ds.n_items).astype(np.int64)
-        users = np.bincount(ds.user_idx, minlength=ds.n_users)
+        pop = _count(ds.item_idx, ds.n_items)
+        users = _count(ds.user_idx, ds.n_users)
         return pop, int(np.count_nonzero(users))
     if sp.issparse(train):
         m = sp.csr_matrix(train)

@@ -10,6 +10,15 @@ Contract (tested in ``tests/test_topk.py`` against a brute-force reference):
 - ties are broken by the smaller item index, so runs repeat exactly;
 - NaN scores rank as ``-inf`` (the item stays eligible);
 - the rest of a row is padded with item ``-1`` and score ``-inf``.
+
+How (the contract does not depend on it): a long row is searched through a lower bound
+of its ``k``-th best score, taken from the maxima of about ``sqrt(k * n_items) / 2``
+groups of items (one vectorised pass), so only the few items that reach the bound are
+looked at one by one (:func:`_topk_row_bounded`); a short row, a row without such a
+bound, or a call with ``candidates`` is scanned in index order, comparing each score
+with the current ``k``-th best, a chunk of scores at a time (:func:`_topk_row`). On the
+competition shape (6,807 items, k=10) that is 0.36 ns per score on one core against
+0.85 ns for the scan (27,000 items: 0.29 against 0.46).
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from ._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
 from ._validation import check_k
 from .errors import ParameterError
 
-__all__ = ["topk"]
+__all__ = ["topk", "topk_into"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -49,42 +58,236 @@ def _push(bs, bi, filled, k, s, j):
     return filled
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _topk_kernel(scores, k, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score):
-    n_rows, n_items = scores.shape
-    neg_inf = -np.inf
-    for r in prange(n_rows):
-        bi = out_idx[r]
-        bs = out_score[r]
-        filled = 0
-        # once the list is full, an item must beat the k-th score to enter: that one
-        # comparison rejects almost every item, so exclusions and candidates are only
-        # looked up for the few that pass (the exclusion pointer moves forward lazily)
-        thresh = neg_inf
-        p = 0
-        pend = 0
-        if has_ex:
-            p = ex_indptr[r]
-            pend = ex_indptr[r + 1]
-        for j in range(n_items):
-            s = scores[r, j]
+#: scores tested at once while a list is full: a branch-free count of those above the
+#: k-th best (vectorised); only a chunk holding one is visited item by item
+_CHUNK = 16
+
+
+@njit(cache=True, nogil=True)
+def _topk_row(row, k, ex_indices, p, pend, has_ex, cand, has_cand, bi, bs, neg_inf):
+    """Fill ``bi``/``bs`` (length ``k``) with the best items of one row of scores, scanning it.
+
+    ``ex_indices[p:pend]`` are the row's excluded items (sorted). Items are visited in
+    increasing order, so ``_push`` breaks ties by the smaller index.
+    """
+    n_items = row.shape[0]
+    filled = 0
+    thresh = neg_inf
+    j = 0
+    while j < n_items:
+        stop = n_items
+        if filled == k:
+            # once the list is full, an item must beat the k-th score to enter: that one
+            # comparison rejects almost every item, so it is made for a chunk at once and
+            # exclusions and candidates are only looked up for the few that pass (the
+            # exclusion pointer moves forward lazily)
+            stop = min(j + _CHUNK, n_items)
+            chunk = row[j:stop]
+            above = 0
+            for q in range(chunk.shape[0]):
+                above += chunk[q] > thresh
+            if above == 0:
+                j = stop
+                continue
+        while j < stop:
+            s = row[j]
             if filled == k and not (s > thresh):
+                j += 1
                 continue
             if has_cand and not cand[j]:
+                j += 1
                 continue
             if has_ex:
                 while p < pend and ex_indices[p] < j:
                     p += 1
                 if p < pend and ex_indices[p] == j:
+                    j += 1
                     continue
             if s != s:
                 s = neg_inf
             filled = _push(bs, bi, filled, k, s, j)
+            j += 1
             if filled == k:
                 thresh = bs[k - 1]
-        for pos in range(filled, k):
-            bi[pos] = -1
-            bs[pos] = neg_inf
+                if stop == n_items:  # just filled: go on a chunk at a time
+                    break
+    for pos in range(filled, k):
+        bi[pos] = -1
+        bs[pos] = neg_inf
+
+
+@njit(cache=True, nogil=True)
+def _topk_row_bounded(row, k, n_groups, ex_indices, p, pend, has_ex, group_max, dirty, found, bi, bs, neg_inf):
+    """The best items of one row found through a lower bound; False when there is none.
+
+    Item ``j`` belongs to group ``j % n_groups`` (a power of two). One vectorised pass
+    takes each group's maximum (elementwise over the groups, no reduction; NaN never
+    wins a comparison, so it counts as ``-inf``). A group is ``dirty`` when an excluded
+    item reaches its maximum. The ``k``-th largest maximum of the clean groups, ``t``, is
+    a lower bound of the row's ``k``-th best eligible score (``k`` distinct eligible
+    items reach it), so only items ``>= t`` can be in the list: they are gathered from
+    the groups whose maximum reaches ``t`` (about ``k`` groups), put in index order and
+    pushed as in :func:`_topk_row` (same ties, same exclusions). Without ``k`` clean
+    groups with a finite maximum there is no bound (the caller scans the row).
+    """
+    n_items = row.shape[0]
+    for g in range(n_groups):
+        group_max[g] = neg_inf
+        dirty[g] = False
+    full = n_items // n_groups
+    for t in range(full):
+        seg = row[t * n_groups:(t + 1) * n_groups]
+        for g in range(n_groups):
+            v = seg[g]
+            m = group_max[g]
+            group_max[g] = v if v > m else m
+    tail = row[full * n_groups:]
+    for g in range(tail.shape[0]):
+        v = tail[g]
+        m = group_max[g]
+        group_max[g] = v if v > m else m
+    if has_ex:
+        mask = n_groups - 1
+        for q in range(p, pend):
+            j = ex_indices[q]
+            if row[j] >= group_max[j & mask]:
+                dirty[j & mask] = True
+    filled = 0
+    thresh = neg_inf
+    for g in range(n_groups):
+        v = group_max[g]
+        if dirty[g] or (filled == k and not (v > thresh)):
+            continue
+        filled = _push(bs, bi, filled, k, v, g)
+        if filled == k:
+            thresh = bs[k - 1]
+    if filled < k or not (thresh > neg_inf):
+        return False
+    bound = thresh
+    n_found = 0
+    for g in range(n_groups):
+        if group_max[g] >= bound:
+            for j in range(g, n_items, n_groups):
+                if row[j] >= bound:
+                    found[n_found] = j
+                    n_found += 1
+    if n_found <= 32:  # usually about k: insertion sort
+        for a in range(1, n_found):
+            x = found[a]
+            b = a - 1
+            while b >= 0 and found[b] > x:
+                found[b + 1] = found[b]
+                b -= 1
+            found[b + 1] = x
+    else:  # many ties at the bound
+        found[:n_found] = np.sort(found[:n_found])
+    filled = 0
+    thresh = bound
+    for a in range(n_found):
+        j = found[a]
+        s = row[j]
+        if filled == k and not (s > thresh):
+            continue
+        if has_ex:
+            while p < pend and ex_indices[p] < j:
+                p += 1
+            if p < pend and ex_indices[p] == j:
+                continue
+        filled = _push(bs, bi, filled, k, s, j)
+        if filled == k:
+            thresh = bs[k - 1]
+    for pos in range(filled, k):
+        bi[pos] = -1
+        bs[pos] = neg_inf
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _topk_rows(scores, lo, hi, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score,
+               neg_inf):
+    """Rows ``lo:hi``: through the bound when ``n_groups`` (no candidates), else by scanning."""
+    n_items = scores.shape[1]
+    bounded = n_groups > 0 and not has_cand
+    g = max(n_groups, 1)
+    group_max = np.empty(g, dtype=scores.dtype)
+    dirty = np.empty(g, dtype=np.bool_)
+    found = np.empty(n_items if bounded else 1, dtype=np.int32)
+    for r in range(lo, hi):
+        p = ex_indptr[r] if has_ex else 0
+        pend = ex_indptr[r + 1] if has_ex else 0
+        if bounded and _topk_row_bounded(scores[r], k, n_groups, ex_indices, p, pend, has_ex, group_max, dirty,
+                                         found, out_idx[r], out_score[r], neg_inf):
+            continue
+        _topk_row(scores[r], k, ex_indices, p, pend, has_ex, cand, has_cand, out_idx[r], out_score[r], neg_inf)
+
+
+_ROWS_PER_TASK = 16
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _topk_kernel(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score, neg_inf):
+    """Rows in parallel (numba threads), ``_ROWS_PER_TASK`` at a time."""
+    n_rows = scores.shape[0]
+    for t in prange((n_rows + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
+        lo = t * _ROWS_PER_TASK
+        _topk_rows(scores, lo, min(lo + _ROWS_PER_TASK, n_rows), k, n_groups, ex_indptr, ex_indices, has_ex, cand,
+                   has_cand, out_idx, out_score, neg_inf)
+
+
+@njit(cache=True, nogil=True)
+def _topk_kernel_serial(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score,
+                        neg_inf):
+    """Rows one after the other, in the calling thread (which may be one of several
+    ranking threads: the GIL is released)."""
+    _topk_rows(scores, 0, scores.shape[0], k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx,
+               out_score, neg_inf)
+
+
+def _n_groups(n_items: int, k: int) -> int:
+    """Groups for the bounded search (a power of two near ``sqrt(k * n_items) / 2``, which
+    balances finding the bound against visiting its groups), or 0 where scanning the
+    row is as fast: rows shorter than 8 groups, or a ``k`` above half the groups."""
+    g = 16
+    while 16 * g * g <= k * n_items:
+        g *= 2
+    return g if n_items >= 8 * g and 2 * k <= g else 0
+
+
+_NO_EXCLUSIONS = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=INDEX_DTYPE))
+_NO_CANDIDATES = np.zeros(0, dtype=bool)
+
+
+def topk_into(
+    scores: np.ndarray,
+    k: int,
+    exclude: sp.csr_matrix | None,
+    candidates: np.ndarray | None,
+    out_idx: np.ndarray,
+    out_score: np.ndarray,
+    *,
+    parallel: bool = True,
+) -> None:
+    """The kernel of :func:`topk` on one block, written into the caller's arrays.
+
+    For callers that rank many blocks (``Recommender._rank_batches``): nothing is
+    checked or clamped here. ``scores`` is a C-contiguous float32/float64 block of
+    shape ``(n, n_items)``; ``k >= 1`` is already at most the number of eligible
+    items per row; ``exclude`` is a csr_matrix of the block's shape or None;
+    ``candidates`` a boolean mask of length ``n_items`` or None; ``out_idx`` (int32)
+    and ``out_score`` (scores' dtype) are C-contiguous ``(n, k)`` arrays, e.g. rows
+    of a larger output. ``parallel=False`` ranks in the calling thread only.
+    """
+    if exclude is not None:
+        if not exclude.has_sorted_indices:
+            exclude = exclude.sorted_indices()
+        ex_indptr = exclude.indptr.astype(np.int64, copy=False)
+        ex_indices = exclude.indices.astype(INDEX_DTYPE, copy=False)
+    else:
+        ex_indptr, ex_indices = _NO_EXCLUSIONS
+    cand = _NO_CANDIDATES if candidates is None else candidates
+    kernel = _topk_kernel if parallel else _topk_kernel_serial
+    kernel(scores, k, _n_groups(scores.shape[1], k), ex_indptr, ex_indices, exclude is not None, cand,
+           candidates is not None, out_idx, out_score, scores.dtype.type(-np.inf))
 
 
 def topk(
@@ -137,19 +340,13 @@ def topk(
         exclude = sp.csr_matrix(exclude)
         if exclude.shape != scores.shape:
             raise ParameterError(f"exclude has shape {exclude.shape}, expected the scores' {scores.shape}")
-        if not exclude.has_sorted_indices:
-            exclude = exclude.sorted_indices()
-        ex_indptr = exclude.indptr.astype(np.int64, copy=False)
-        ex_indices = exclude.indices.astype(INDEX_DTYPE, copy=False)
-    else:
-        ex_indptr = np.zeros(1, dtype=np.int64)
-        ex_indices = np.zeros(0, dtype=INDEX_DTYPE)
+    cand = None
     if candidates is not None:
         candidates = np.asarray(candidates)
         if candidates.dtype == bool:
             if candidates.shape != (n_items,):
                 raise ParameterError(f"candidates: a mask of shape {candidates.shape}, expected ({n_items},)")
-            cand = candidates
+            cand = np.ascontiguousarray(candidates)
         else:
             if candidates.dtype.kind not in "iu" and candidates.size:
                 raise ParameterError(f"candidates must be item indices or a boolean mask, got dtype "
@@ -162,12 +359,10 @@ def topk(
             cand[cidx] = True
         k = min(k, int(np.count_nonzero(cand)))
     else:
-        cand = np.zeros(0, dtype=bool)
         k = min(k, n_items)
     if k == 0:  # nothing can be returned (no items or no candidates)
         return np.empty((n_rows, 0), dtype=INDEX_DTYPE), np.empty((n_rows, 0), dtype=VALUE_DTYPE)
     out_idx = np.empty((n_rows, k), dtype=INDEX_DTYPE)
     out_score = np.empty((n_rows, k), dtype=scores.dtype)
-    _topk_kernel(scores, k, ex_indptr, ex_indices, exclude is not None, cand,
-                 candidates is not None, out_idx, out_score)
+    topk_into(scores, k, exclude, cand, out_idx, out_score)
     return out_idx, out_score.astype(VALUE_DTYPE, copy=False)

@@ -402,3 +402,114 @@ def test_evaluate_argument_type_errors(parts):
         reclite.evaluate_recommendations(pd.DataFrame(), test, on_unknown="drop")
     with pytest.raises(ParameterError, match="not train's 80 x 40"):
         reclite.evaluate(reclite.Popularity().fit(sp.csr_matrix(np.ones((2, 2), dtype=np.float32))), train, test)
+
+
+# ---------------------------------------------------------------------- ranking blocks and buffers
+class BufferedFactors(RandomFactors):
+    """RandomFactors that score into the ranking's reused buffer, from several threads at once.
+
+    Every call's buffer address (``out``'s first byte) and batch size go to ``CALLS``."""
+
+    _score_into = True
+    _score_threadsafe = True
+    CALLS: list = []
+    FAIL_ON_USER: int | None = None
+
+    def _score(self, user_idx, rows, out=None):
+        assert out is not None and out.dtype == np.float32 and out.flags.c_contiguous
+        if self.FAIL_ON_USER is not None and self.FAIL_ON_USER in user_idx:
+            raise RecliteError(f"scoring failed for user {self.FAIL_ON_USER}")
+        out[:] = np.nan  # whatever the buffer held before must not leak into the scores
+        BufferedFactors.CALLS.append((out.__array_interface__["data"][0], len(user_idx)))
+        return np.matmul(self.user_factors_[user_idx], self.item_factors_.T, out=out)
+
+
+@pytest.fixture
+def three_threads(monkeypatch):
+    """Rank with three threads whatever the machine has (the threaded path is exercised on one core too)."""
+    import numba
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 3)
+    BufferedFactors.CALLS = []
+    yield 3
+    BufferedFactors.CALLS = []
+
+
+@pytest.mark.parametrize("max_memory", [1, 2_000, "1GB"])  # 1 user, 2 users per thread, one block
+def test_buffered_threaded_ranking_equals_brute_force_for_any_block_size(parts, three_threads, max_memory):
+    from ._reference import topk_reference
+
+    train, test = parts
+    plain = RandomFactors(factors=3, random_state=4).fit(train)
+    model = BufferedFactors(factors=3, random_state=4).fit(train)
+    users = np.flatnonzero(np.diff(test.matrix().indptr))
+    scores = plain.user_factors_[users] @ plain.item_factors_.T
+    want_idx, want_score = topk_reference(scores, 7, exclude=train.matrix()[users])
+    idx, score = model.recommend_indices(users, 7, max_memory=max_memory)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_allclose(score, want_score, rtol=1e-6)
+    # evaluate takes the same path and gives the plain model's table exactly
+    pd.testing.assert_frame_equal(reclite.evaluate(model, train, test, k=[3, 7], max_memory=max_memory),
+                                  reclite.evaluate(plain, train, test, k=[3, 7], max_memory=max_memory))
+    # and all users in order (rows taken as slices) with an exclusion matrix on top
+    extra = test.matrix()
+    a = model.recommend_indices(None, 5, exclude=extra, max_memory=max_memory)
+    b = plain.recommend_indices(None, 5, exclude=extra, max_memory="4GB")
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_buffered_ranking_reuses_one_buffer_per_thread(parts, three_threads):
+    train, _ = parts
+    model = BufferedFactors(factors=3, random_state=4).fit(train)
+    model.recommend_indices(None, 5, max_memory=1)  # one user per block: 80 blocks
+    sizes = [n for _, n in BufferedFactors.CALLS]
+    assert len(sizes) == train.n_users and set(sizes) == {1}
+    assert len({addr for addr, _ in BufferedFactors.CALLS}) <= three_threads
+    # blocks of 2 users per thread under a 2,000-byte budget (2,000 // (40 items * 8) // 3 threads)
+    BufferedFactors.CALLS = []
+    model.recommend_indices(None, 5, max_memory=2_000)
+    assert max(n for _, n in BufferedFactors.CALLS) == 2
+    assert sum(n for _, n in BufferedFactors.CALLS) == train.n_users
+    assert len({addr for addr, _ in BufferedFactors.CALLS}) <= three_threads
+
+
+def test_block_size_is_cache_sized_within_the_budget():
+    from reclite.models.base import BLOCK_BYTES, batch_size, block_size
+
+    assert block_size(6_807) == BLOCK_BYTES // (6_807 * 4) == 616  # 16 MB of float32 scores
+    assert batch_size(6_807, "1GB") == 2**30 // (6_807 * 8) == 19_717  # the budget stays the upper bound
+    assert block_size(1_000, 80_000, workers=2) == 5  # the budget's 10 users shared by 2 threads
+    assert block_size(10**6, 1, workers=4) == 1  # never zero
+
+
+def test_an_error_in_a_ranking_thread_is_raised(parts, three_threads):
+    train, _ = parts
+    model = BufferedFactors(factors=3, random_state=4).fit(train)
+    BufferedFactors.FAIL_ON_USER = 5
+    try:
+        with pytest.raises(RecliteError, match="^scoring failed for user 5$"):
+            model.recommend_indices(None, 5, max_memory=1)
+    finally:
+        BufferedFactors.FAIL_ON_USER = None
+
+
+def test_concurrent_rankings_give_the_same_lists_and_restore_blas_threads(parts, three_threads):
+    # each ranking holds BLAS to one thread while it runs; overlapping rankings from the
+    # caller's own threads must neither disturb each other nor leave BLAS at one thread
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import ThreadpoolController
+
+    def blas_threads() -> list:
+        return [i["num_threads"] for i in ThreadpoolController().select(user_api="blas").info()]
+
+    train, _ = parts
+    model = BufferedFactors(factors=3, random_state=4).fit(train)
+    with ThreadpoolController().limit(limits=2, user_api="blas"):
+        want = model.recommend_indices(None, 5, max_memory=1)[0]
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda _: model.recommend_indices(None, 5, max_memory=1)[0], range(8)))
+        assert set(blas_threads()) == {2}
+    for idx in got:
+        np.testing.assert_array_equal(idx, want)

@@ -122,3 +122,71 @@ def test_topk_matches_reference_with_nan_and_infinities(n_items, k, seed):
     ridx, rs = topk_reference(scores, k, exclude=ex)
     np.testing.assert_array_equal(idx, ridx)
     np.testing.assert_array_equal(s, rs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_rows=st.integers(1, 7), n_items=st.integers(1, 90), k=st.integers(1, 12), seed=st.integers(0, 10_000),
+       levels=st.integers(2, 400), with_cand=st.booleans(), with_ex=st.booleans())
+def test_topk_into_serial_and_parallel_write_the_reference_into_rows_of_a_larger_output(
+        n_rows, n_items, k, seed, levels, with_cand, with_ex):
+    # the kernel tests 16 scores at once against the k-th best: rows longer than a chunk,
+    # ties (few levels) and NaN must still follow the contract, in either kernel
+    from reclite.topk import topk_into
+
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, size=(n_rows, n_items)).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.05] = np.nan
+    ex = sp.random(n_rows, n_items, density=0.3, format="csr", random_state=seed) if with_ex else None
+    cand = rng.random(n_items) < 0.7 if with_cand else None
+    ridx, rs = topk_reference(scores, k, exclude=ex, candidates=cand)
+    width = ridx.shape[1]
+    if width == 0:
+        return
+    for parallel in (True, False):
+        out_idx = np.full((n_rows + 2, width), 99, dtype=np.int32)
+        out_score = np.full((n_rows + 2, width), 99.0, dtype=np.float32)
+        topk_into(scores, width, ex, cand, out_idx[1:-1], out_score[1:-1], parallel=parallel)
+        np.testing.assert_array_equal(out_idx[1:-1], ridx)
+        np.testing.assert_array_equal(out_score[1:-1], rs)
+        assert (out_idx[[0, -1]] == 99).all() and (out_score[[0, -1]] == 99.0).all()  # nothing else written
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_items=st.integers(128, 1500), k=st.integers(1, 8), seed=st.integers(0, 10_000),
+       levels=st.sampled_from([3, 40, 10_000]), density=st.sampled_from([0.0, 0.05, 0.5, 0.97]),
+       special=st.booleans())
+def test_topk_bounded_search_matches_reference(n_items, k, seed, levels, density, special):
+    # long rows take the bounded search (group maxima give a lower bound of the k-th best):
+    # ties at the bound (few levels), excluded group maxima, rows with almost everything
+    # excluded (no bound: the row is scanned), NaN and infinities all follow the contract
+    from reclite.topk import _n_groups, topk_into
+
+    assert _n_groups(n_items, k) > 0
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, size=(5, n_items)).astype(np.float32)
+    if special:
+        scores[rng.random(scores.shape) < 0.1] = np.nan
+        scores[rng.random(scores.shape) < 0.05] = -np.inf
+        scores[rng.random(scores.shape) < 0.01] = np.inf
+        scores[4] = -np.inf  # a row of -inf only: no finite bound
+    ex = sp.random(5, n_items, density=density, format="csr", random_state=seed) if density else None
+    ridx, rs = topk_reference(scores, k, exclude=ex)
+    for parallel in (True, False):
+        idx = np.empty((5, k), dtype=np.int32)
+        s = np.empty((5, k), dtype=np.float32)
+        topk_into(scores, k, ex, None, idx, s, parallel=parallel)
+        np.testing.assert_array_equal(idx, ridx)
+        np.testing.assert_array_equal(s, rs)
+    idx, s = topk(scores.astype(np.float64), k, exclude=ex)  # float64 scores too
+    np.testing.assert_array_equal(idx, ridx)
+
+
+def test_topk_bounded_search_many_ties_at_the_bound():
+    # 3,000 items of equal score after a few better ones: the gathered items exceed the
+    # small sort and the smaller indices must still win the ties
+    scores = np.zeros((2, 3000), dtype=np.float32)
+    scores[0, [2999, 1500, 7]] = [3.0, 2.0, 1.0]
+    ex = sp.csr_matrix(([1.0, 1.0], ([0, 1], [0, 5])), shape=(2, 3000))
+    idx, s = topk(scores, 6, exclude=ex)
+    assert idx.tolist() == [[2999, 1500, 7, 1, 2, 3], [0, 1, 2, 3, 4, 6]]
+    np.testing.assert_array_equal(s[0], [3, 2, 1, 0, 0, 0])

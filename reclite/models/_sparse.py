@@ -590,25 +590,35 @@ def _sparse_dot_array_kernel(a_indptr, a_indices, a_data, b, out):
             row += a_data[p] * b[a_indices[p]]
 
 
-def sparse_dot_dense(a: sp.csr_matrix, b: sp.csr_matrix | np.ndarray) -> np.ndarray:
+def sparse_dot_dense(a: sp.csr_matrix, b: sp.csr_matrix | np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``A @ B`` as a dense float32 array, for sparse ``A`` (n, m) and sparse or dense ``B`` (m, p).
 
     Each output row is accumulated in place, in parallel over rows: no sparse
     intermediate, which for dense-ish results (a batch of users' scores over all
     items) costs far more than the dense block itself. A dense ``B`` is read in its
     own dtype (float32 or float64); the sums are float32 for sparse ``B``.
+
+    ``out``: a C-contiguous float32 ``(n, p)`` array to write the product into
+    (overwritten and returned), e.g. a buffer reused from batch to batch; it is used
+    when ``B`` is sparse or float32, and otherwise ignored (a new array is returned).
     """
     a = sp.csr_matrix(a)
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"shapes {a.shape} and {b.shape} do not multiply")
+    shape = (a.shape[0], b.shape[1])
+    if out is not None and (out.shape != shape or not out.flags.c_contiguous or out.dtype != VALUE_DTYPE
+                            or (isinstance(b, np.ndarray) and b.dtype != VALUE_DTYPE)):
+        out = None
+    if out is not None:
+        out.fill(0)
     if isinstance(b, np.ndarray):
         b = np.ascontiguousarray(b)
-        out = np.zeros((a.shape[0], b.shape[1]), dtype=b.dtype)
+        out = np.zeros(shape, dtype=b.dtype) if out is None else out
         _sparse_dot_array_kernel(a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE),
                                  a.data.astype(b.dtype), b, out)
         return out.astype(VALUE_DTYPE, copy=False)
     b = sp.csr_matrix(b)
-    out = np.zeros((a.shape[0], b.shape[1]), dtype=VALUE_DTYPE)
+    out = np.zeros(shape, dtype=VALUE_DTYPE) if out is None else out
     _sparse_dot_dense_kernel(a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE),
                              a.data.astype(VALUE_DTYPE), b.indptr.astype(np.int64),
                              b.indices.astype(INDEX_DTYPE), b.data.astype(VALUE_DTYPE), out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +24,28 @@ def _format_bytes(n: float) -> str:
             return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
         n /= 1024
     return f"{n:.1f} TB"  # pragma: no cover
+
+
+def _potrf_threads(n: int) -> Any:
+    """BLAS held to one thread for the Cholesky factorisation of a large matrix when it
+    would run two (a context manager; nothing changes otherwise).
+
+    OpenBLAS's threaded ``potrf`` crashes (segmentation fault) with exactly two threads on
+    large matrices: measured with scipy's OpenBLAS 0.3.30 and numpy's 0.3.31 on float64
+    matrices of 16,000 and 20,000 items (14,500 passed; 1, 3 and 4 threads passed at
+    16,000), as reported upstream (OpenBLAS issue 2562). ``potri`` with two threads
+    passed at 16,384. Below 8,192 items the factorisation is quick either way.
+    """
+    from contextlib import nullcontext
+
+    from threadpoolctl import ThreadpoolController
+
+    if n < 8192:
+        return nullcontext()
+    blas = ThreadpoolController().select(user_api="blas")  # scipy's LAPACK is loaded by now
+    if not any(info.get("num_threads") == 2 for info in blas.info()):
+        return nullcontext()
+    return blas.limit(limits=1)
 
 
 class EASE(Recommender):
@@ -50,13 +72,24 @@ class EASE(Recommender):
     l2 : float, default=500.0
         The L2 penalty :math:`\lambda` (> 0). Larger values shrink the weights
         towards zero and favour popular items less.
-    dtype : {"float64", "float32"}, default="float64"
-        Precision of the Gram matrix and its inverse. ``"float32"`` halves memory and
-        time; scores agree with ``"float64"`` to about 1e-4 relative.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the Gram matrix, its inverse and the stored weights. ``"float32"``
+        halves the memory of fit, of the model file and of recommending, and the fit
+        time; its scores agree with ``"float64"``'s to well within 1e-4 relative.
+        Measured with ``l2=500`` as each user's largest ``|s32 - s64|`` over their
+        largest ``|s64|`` (2,000 users): at most 3.8e-6 on MovieLens 100K (1,682
+        items), 7.9e-6 on ``synthetic_dataset(60_000, 10_000, 3_000_000)`` and 5.8e-6
+        on ``synthetic_dataset(100_000, 20_000, 6_000_000)``; the top-10 lists were
+        identical for every sampled user (99.99% of all 100,000 users at 20,000
+        items). On that 20,000-item set a float32 model file is 1.5 GB instead of
+        3.0 GB, and loading it and recommending for every user peaks at 1.8 GB
+        above the process's start instead of 4.8 GB.
     max_memory : int or str, default="4GB"
         Largest items x items array fit may allocate; with more items than that
         allows, fit raises :class:`~reclite.errors.RecliteError` giving the memory
         it would need (raise the budget, use ``dtype="float32"``, or prune items).
+        Fit needs the items x items array once (plus the sparse data); recommending
+        needs the weights plus cache-sized score blocks (16 MB per ranking thread).
     confidence : str, default="binary"
         Confidence expression giving :math:`C`.
     alpha : float, default=1.0
@@ -95,7 +128,7 @@ class EASE(Recommender):
 
     supports_similar_items = True
 
-    def __init__(self, *, l2: float = 500.0, dtype: Literal["float64", "float32"] = "float64",
+    def __init__(self, *, l2: float = 500.0, dtype: Literal["float64", "float32"] = "float32",
                  max_memory: int | str = "4GB", confidence: str = "binary", alpha: float = 1.0,
                  confidence_params: dict | None = None) -> None:
         self.l2 = l2
@@ -126,7 +159,8 @@ class EASE(Recommender):
         # Cholesky factor and inverse in place: the C-ordered upper triangle is the
         # Fortran-ordered lower one, so LAPACK works on W's memory without a copy
         potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (W,))
-        _, info = potrf(W.T, lower=1, overwrite_a=1, clean=0)
+        with _potrf_threads(n):
+            _, info = potrf(W.T, lower=1, overwrite_a=1, clean=0)
         if info != 0:
             raise RecliteError(f"EASE: the Gram matrix is not positive definite (LAPACK potrf info={info}); "
                                "increase l2")
@@ -139,8 +173,10 @@ class EASE(Recommender):
         W[np.diag_indices(n)] = 0.0
         self.weights_ = W
 
-    def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
-        return sparse_dot_dense(rows, self.weights_)
+    _score_into = True  # float32 weights write into the ranking's reused block
+
+    def _score(self, user_idx: np.ndarray, rows: sp.csr_matrix, out: np.ndarray | None = None) -> np.ndarray:
+        return sparse_dot_dense(rows, self.weights_, out=out)
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         return self.weights_[item_idx]

@@ -259,8 +259,13 @@ class _ImplicitModel(Recommender):
         out[~known] = self._fold_in(sp.csr_matrix(rows)[np.flatnonzero(~known)])
         return out
 
-    def _score(self, user_idx: IntArray, rows: sp.csr_matrix) -> np.ndarray:
-        return self._user_vectors(user_idx, rows) @ self.item_factors_.T
+    # known users' scores are one BLAS product, written into the ranking's reused buffer;
+    # several ranking threads may each compute one (see Recommender._score_threadsafe)
+    _score_into = True
+    _score_threadsafe = True
+
+    def _score(self, user_idx: IntArray, rows: sp.csr_matrix, out: np.ndarray | None = None) -> np.ndarray:
+        return np.matmul(self._user_vectors(user_idx, rows), self.item_factors_.T, out=out)
 
     def _similar(self, item_idx: IntArray) -> np.ndarray:
         """Cosine of item factors (as implicit's ``similar_items``; zero vectors score 0)."""
