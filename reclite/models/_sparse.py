@@ -723,6 +723,8 @@ def row_weights(M: sp.csr_matrix, weighting: str | None, idf: np.ndarray | None,
     M = sp.csr_matrix(M, dtype=np.float64, copy=True)
     if weighting is None:
         return M
+    if idf is None:
+        raise ValueError(f"weighting {weighting!r} needs the fitted idf (weighting_stats)")
     rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
     if weighting == "tfidf":
         M.data = np.sqrt(M.data) * idf[M.indices]

@@ -382,7 +382,8 @@ class Recommender(BaseEstimator):
         def block(start: int, stop: int, out: np.ndarray | None = None) -> tuple[np.ndarray, sp.csr_matrix | None]:
             ub = uidx[start:stop]
             rows = self.seen_[start:stop] if every else self.seen_[ub]
-            scores = self._score(ub, rows) if out is None else self._score(ub, rows, out=out)
+            score: Any = self._score  # models with _score_into take an out= buffer
+            scores = score(ub, rows) if out is None else score(ub, rows, out=out)
             excl = rows if filter_seen else None
             if ex_matrix is not None:
                 extra = ex_matrix[start:stop] if every else ex_matrix[ub]
