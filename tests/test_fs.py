@@ -321,8 +321,13 @@ def test_replaced_files_and_folders_keep_their_mode(tmp_path, umask_027):
 
 # ---------------------------------------------------------------- interruption
 _WRITER = r"""
-import sys, time
+import signal, sys, time
 from pathlib import Path
+
+# a process started in the background of a non-interactive shell (as a CI runner may start
+# the suite) inherits SIGINT ignored, and Python then leaves it ignored; the user at a
+# terminal has Python's default handler, so the test sets it
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from reclite._fs import atomic_dir, atomic_write
 from reclite.persist import is_model_directory
 
