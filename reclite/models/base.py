@@ -442,7 +442,9 @@ class Recommender(BaseEstimator):
                                    f"expected {(stop - start, self.n_items_)}")
             if excl is not None:
                 excl = sp.csr_matrix(excl)
-            topk_into(scores, k, excl, cand, out_idx[start:stop], out_score[start:stop], parallel=parallel)
+            # a block written into our buffer is scratch: top-k may overwrite it
+            topk_into(scores, k, excl, cand, out_idx[start:stop], out_score[start:stop], parallel=parallel,
+                      writable=buf is not None and scores.base is buf)
 
         def new_buffer() -> np.ndarray | None:
             return np.empty((min(bs, n), self.n_items_), dtype=VALUE_DTYPE) if buffered else None
