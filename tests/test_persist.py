@@ -114,7 +114,7 @@ def test_missing_array_is_a_clear_error(saved):
         arrays = {k: npz[k] for k in npz.files if k != "weights_"}
     np.savez(path / "arrays.npz", **arrays)
     with pytest.raises(ModelFileError, match=r"arrays\.npz: attribute 'weights_' is missing "
-                       r"\(expected array float64 \(n_items_, n_items_\)\)"):
+                       r"\(expected array float32 \(n_items_, n_items_\)\)"):
         reclite.load_model(path)
 
 
