@@ -23,7 +23,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,21 +96,34 @@ class Measurement:
     def cpu_median(self) -> float:
         return statistics.median(self.cpu) if self.cpu else float("nan")
 
+    @property
+    def spread(self) -> tuple[float, float]:
+        """(fastest, slowest) wall seconds of the timed runs."""
+        return (min(self.times), max(self.times)) if self.times else (float("nan"), float("nan"))
 
-def compare(fns: dict[str, Callable[[], Any]], repeat: int = 3, warmup: int = 1,
-            measure_memory: bool = True) -> dict[str, Measurement]:
+    def summary(self, digits: int = 2) -> str:
+        """``median [min-max]`` of the wall seconds, e.g. ``0.72 [0.65-0.91]``."""
+        lo, hi = self.spread
+        return f"{self.median:.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+def compare(fns: dict[str, Callable[[], Any]], repeat: int = 3, warmup: int | dict[str, int] = 1,
+            measure_memory: bool | Collection[str] = True) -> dict[str, Measurement]:
     """Warm each callable up, time ``repeat`` alternating rounds, then one memory pass each.
 
-    The timed runs carry no probe. The memory pass runs each callable once more under
-    :class:`PeakRSS` and ``tracemalloc`` (which sees NumPy's array allocations, including
-    implicit's, but not numba's or BLAS's internal buffers; reclite's kernels allocate
-    no large buffers of their own).
+    The timed runs carry no probe; in each round the callables run in turn, in the
+    given order and the reverse order alternately. ``warmup``: untimed calls per
+    callable (or per name). ``measure_memory``: True, False, or the names to measure.
+    The memory pass runs each callable once more under :class:`PeakRSS` and
+    ``tracemalloc`` (which sees NumPy's array allocations, including implicit's, but
+    not numba's or BLAS's internal buffers; reclite's kernels allocate no large
+    buffers of their own).
     """
     import tracemalloc
 
     out = {name: Measurement() for name in fns}
     for name, fn in fns.items():
-        for _ in range(warmup):
+        for _ in range(warmup.get(name, 1) if isinstance(warmup, dict) else warmup):
             out[name].result = fn()
     for r in range(repeat):
         names = list(fns) if r % 2 == 0 else list(reversed(fns))  # alternate who goes first
@@ -123,6 +136,8 @@ def compare(fns: dict[str, Callable[[], Any]], repeat: int = 3, warmup: int = 1,
             m.result = res
     if measure_memory:
         for name, fn in fns.items():
+            if measure_memory is not True and name not in measure_memory:
+                continue
             tracemalloc.start()
             try:
                 tracemalloc.reset_peak()

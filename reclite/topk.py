@@ -117,23 +117,22 @@ def _topk_row(row, k, ex_indices, p, pend, has_ex, cand, has_cand, bi, bs, neg_i
 
 
 @njit(cache=True, nogil=True)
-def _topk_row_bounded(row, k, n_groups, ex_indices, p, pend, has_ex, group_max, dirty, found, bi, bs, neg_inf):
+def _topk_row_bounded(row, k, n_groups, group_max, found, bi, bs, neg_inf):
     """The best items of one row found through a lower bound; False when there is none.
 
-    Item ``j`` belongs to group ``j % n_groups`` (a power of two). One vectorised pass
-    takes each group's maximum (elementwise over the groups, no reduction; NaN never
-    wins a comparison, so it counts as ``-inf``). A group is ``dirty`` when an excluded
-    item reaches its maximum. The ``k``-th largest maximum of the clean groups, ``t``, is
-    a lower bound of the row's ``k``-th best eligible score (``k`` distinct eligible
+    ``row`` holds ``-inf`` at the row's excluded items (they can then never reach the
+    bound). Item ``j`` belongs to group ``j % n_groups`` (a power of two). One vectorised
+    pass takes each group's maximum (elementwise over the groups, no reduction; NaN
+    never wins a comparison, so it counts as ``-inf``). The ``k``-th largest maximum,
+    ``t``, is a lower bound of the row's ``k``-th best eligible score (``k`` distinct
     items reach it), so only items ``>= t`` can be in the list: they are gathered from
     the groups whose maximum reaches ``t`` (about ``k`` groups), put in index order and
-    pushed as in :func:`_topk_row` (same ties, same exclusions). Without ``k`` clean
-    groups with a finite maximum there is no bound (the caller scans the row).
+    pushed as in :func:`_topk_row` (same ties). Without ``k`` groups with a finite
+    maximum there is no bound (the caller scans the row).
     """
     n_items = row.shape[0]
     for g in range(n_groups):
         group_max[g] = neg_inf
-        dirty[g] = False
     full = n_items // n_groups
     for t in range(full):
         seg = row[t * n_groups:(t + 1) * n_groups]
@@ -146,17 +145,11 @@ def _topk_row_bounded(row, k, n_groups, ex_indices, p, pend, has_ex, group_max, 
         v = tail[g]
         m = group_max[g]
         group_max[g] = v if v > m else m
-    if has_ex:
-        mask = n_groups - 1
-        for q in range(p, pend):
-            j = ex_indices[q]
-            if row[j] >= group_max[j & mask]:
-                dirty[j & mask] = True
     filled = 0
     thresh = neg_inf
     for g in range(n_groups):
         v = group_max[g]
-        if dirty[g] or (filled == k and not (v > thresh)):
+        if filled == k and not (v > thresh):
             continue
         filled = _push(bs, bi, filled, k, v, g)
         if filled == k:
@@ -188,11 +181,6 @@ def _topk_row_bounded(row, k, n_groups, ex_indices, p, pend, has_ex, group_max, 
         s = row[j]
         if filled == k and not (s > thresh):
             continue
-        if has_ex:
-            while p < pend and ex_indices[p] < j:
-                p += 1
-            if p < pend and ex_indices[p] == j:
-                continue
         filled = _push(bs, bi, filled, k, s, j)
         if filled == k:
             thresh = bs[k - 1]
@@ -203,44 +191,56 @@ def _topk_row_bounded(row, k, n_groups, ex_indices, p, pend, has_ex, group_max, 
 
 
 @njit(cache=True, nogil=True)
-def _topk_rows(scores, lo, hi, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score,
-               neg_inf):
-    """Rows ``lo:hi``: through the bound when ``n_groups`` (no candidates), else by scanning."""
+def _topk_rows(scores, lo, hi, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable, out_idx,
+               out_score, neg_inf):
+    """Rows ``lo:hi``: through the bound when ``n_groups`` (no candidates), else by scanning.
+
+    For the bound, a row's excluded items are set to ``-inf``: in ``scores`` itself
+    when ``writable`` (the caller's block is scratch), else in a copy of the row.
+    """
     n_items = scores.shape[1]
     bounded = n_groups > 0 and not has_cand
-    g = max(n_groups, 1)
-    group_max = np.empty(g, dtype=scores.dtype)
-    dirty = np.empty(g, dtype=np.bool_)
+    group_max = np.empty(max(n_groups, 1), dtype=scores.dtype)
     found = np.empty(n_items if bounded else 1, dtype=np.int32)
+    copy = np.empty(n_items if bounded and has_ex and not writable else 0, dtype=scores.dtype)
     for r in range(lo, hi):
         p = ex_indptr[r] if has_ex else 0
         pend = ex_indptr[r + 1] if has_ex else 0
-        if bounded and _topk_row_bounded(scores[r], k, n_groups, ex_indices, p, pend, has_ex, group_max, dirty,
-                                         found, out_idx[r], out_score[r], neg_inf):
-            continue
-        _topk_row(scores[r], k, ex_indices, p, pend, has_ex, cand, has_cand, out_idx[r], out_score[r], neg_inf)
+        row = scores[r]
+        if bounded:
+            if has_ex:
+                if not writable:
+                    copy[:] = row
+                    row = copy
+                for q in range(p, pend):
+                    row[ex_indices[q]] = neg_inf
+            if _topk_row_bounded(row, k, n_groups, group_max, found, out_idx[r], out_score[r], neg_inf):
+                continue
+        # no bound: scan (exclusions are looked up, so a row set to -inf there is fine)
+        _topk_row(row, k, ex_indices, p, pend, has_ex, cand, has_cand, out_idx[r], out_score[r], neg_inf)
 
 
 _ROWS_PER_TASK = 16
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _topk_kernel(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score, neg_inf):
+def _topk_kernel(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable, out_idx, out_score,
+                 neg_inf):
     """Rows in parallel (numba threads), ``_ROWS_PER_TASK`` at a time."""
     n_rows = scores.shape[0]
     for t in prange((n_rows + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK):
         lo = t * _ROWS_PER_TASK
         _topk_rows(scores, lo, min(lo + _ROWS_PER_TASK, n_rows), k, n_groups, ex_indptr, ex_indices, has_ex, cand,
-                   has_cand, out_idx, out_score, neg_inf)
+                   has_cand, writable, out_idx, out_score, neg_inf)
 
 
 @njit(cache=True, nogil=True)
-def _topk_kernel_serial(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx, out_score,
-                        neg_inf):
+def _topk_kernel_serial(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable, out_idx,
+                        out_score, neg_inf):
     """Rows one after the other, in the calling thread (which may be one of several
     ranking threads: the GIL is released)."""
-    _topk_rows(scores, 0, scores.shape[0], k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, out_idx,
-               out_score, neg_inf)
+    _topk_rows(scores, 0, scores.shape[0], k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable,
+               out_idx, out_score, neg_inf)
 
 
 def _n_groups(n_items: int, k: int) -> int:
@@ -266,6 +266,7 @@ def topk_into(
     out_score: np.ndarray,
     *,
     parallel: bool = True,
+    writable: bool = False,
 ) -> None:
     """The kernel of :func:`topk` on one block, written into the caller's arrays.
 
@@ -276,6 +277,8 @@ def topk_into(
     ``candidates`` a boolean mask of length ``n_items`` or None; ``out_idx`` (int32)
     and ``out_score`` (scores' dtype) are C-contiguous ``(n, k)`` arrays, e.g. rows
     of a larger output. ``parallel=False`` ranks in the calling thread only.
+    ``writable=True``: ``scores`` is scratch and may be overwritten (excluded items are
+    set to ``-inf`` in place instead of in a copy of each row).
     """
     if exclude is not None:
         if not exclude.has_sorted_indices:
@@ -285,9 +288,12 @@ def topk_into(
     else:
         ex_indptr, ex_indices = _NO_EXCLUSIONS
     cand = _NO_CANDIDATES if candidates is None else candidates
+    if not scores.flags.writeable:  # e.g. a broadcast view: the kernels take writable arrays only
+        scores = scores.copy()
+        writable = True
     kernel = _topk_kernel if parallel else _topk_kernel_serial
     kernel(scores, k, _n_groups(scores.shape[1], k), ex_indptr, ex_indices, exclude is not None, cand,
-           candidates is not None, out_idx, out_score, scores.dtype.type(-np.inf))
+           candidates is not None, writable, out_idx, out_score, scores.dtype.type(-np.inf))
 
 
 def topk(

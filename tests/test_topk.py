@@ -171,12 +171,15 @@ def test_topk_bounded_search_matches_reference(n_items, k, seed, levels, density
         scores[4] = -np.inf  # a row of -inf only: no finite bound
     ex = sp.random(5, n_items, density=density, format="csr", random_state=seed) if density else None
     ridx, rs = topk_reference(scores, k, exclude=ex)
-    for parallel in (True, False):
+    for parallel, writable in [(True, False), (False, False), (True, True), (False, True)]:
         idx = np.empty((5, k), dtype=np.int32)
         s = np.empty((5, k), dtype=np.float32)
-        topk_into(scores, k, ex, None, idx, s, parallel=parallel)
+        block = scores.copy()
+        topk_into(block, k, ex, None, idx, s, parallel=parallel, writable=writable)
         np.testing.assert_array_equal(idx, ridx)
         np.testing.assert_array_equal(s, rs)
+        if not writable:  # the caller's scores are left alone unless they are scratch
+            np.testing.assert_array_equal(block, scores)
     idx, s = topk(scores.astype(np.float64), k, exclude=ex)  # float64 scores too
     np.testing.assert_array_equal(idx, ridx)
 
@@ -190,3 +193,13 @@ def test_topk_bounded_search_many_ties_at_the_bound():
     idx, s = topk(scores, 6, exclude=ex)
     assert idx.tolist() == [[2999, 1500, 7, 1, 2, 3], [0, 1, 2, 3, 4, 6]]
     np.testing.assert_array_equal(s[0], [3, 2, 1, 0, 0, 0])
+
+
+def test_topk_of_a_read_only_block():
+    # a broadcast view (one list for everyone, e.g. popularity) cannot be written to
+    row = np.arange(300, dtype=np.float32)
+    block = np.broadcast_to(row, (3, 300))
+    ex = sp.csr_matrix(([1.0, 1.0], ([0, 2], [299, 5])), shape=(3, 300))
+    idx, s = topk(block, 3, exclude=ex)
+    assert idx.tolist() == [[298, 297, 296], [299, 298, 297], [299, 298, 297]]
+    assert not block.flags.writeable and (row == np.arange(300)).all()

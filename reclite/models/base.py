@@ -79,9 +79,12 @@ BLOCK_BYTES = 16 * 2**20
 Ranking scores a block of users and ranks it at once, so a block that fits the
 cache is read back from the cache, not from memory; a block is also under glibc's
 mmap threshold (32 MB), so a model that allocates a fresh block per batch gets
-recently freed heap memory instead of new pages (page faults cost as much as the
-product itself). Measured on the competition shape (31,360 x 6,807, 64 factors):
-blocks of 4-32 MB rank at the same speed, one 850 MB block at a third of it."""
+recently freed heap memory instead of new pages (on a fresh 850 MB block the page
+faults cost several times the product itself). Smaller blocks pay per block: BLAS
+packs the item factors again for every product. Measured with ALS-sized factors (64)
+as the time of ranking every user over the bare product's: 31,360 x 6,807 items,
+blocks of 2/4/8/16/32/64 MB: 1.9/1.6/1.4/1.5/1.7/1.9x; 30,000 x 27,000 items:
+2.9/2.0/1.5/1.3/1.4/1.6x."""
 
 
 def block_size(n_items: int, max_memory: int | float | str | None = None, workers: int = 1) -> int:
@@ -438,7 +441,9 @@ class Recommender(BaseEstimator):
                                    f"expected {(stop - start, self.n_items_)}")
             if excl is not None:
                 excl = sp.csr_matrix(excl)
-            topk_into(scores, k, excl, cand, out_idx[start:stop], out_score[start:stop], parallel=parallel)
+            # a block written into our buffer is scratch: top-k may overwrite it
+            topk_into(scores, k, excl, cand, out_idx[start:stop], out_score[start:stop], parallel=parallel,
+                      writable=buf is not None and scores.base is buf)
 
         def new_buffer() -> np.ndarray | None:
             return np.empty((min(bs, n), self.n_items_), dtype=VALUE_DTYPE) if buffered else None
