@@ -324,9 +324,10 @@ class UserKNN(_KNN):
         counts = np.diff(lists.indptr)
         floor = np.full(self.n_users_, -np.inf)
         full = counts >= int(self.k_neighbors)  # a list of k_neighbors entries has no room left
-        if full.any():
-            mins = np.minimum.reduceat(lists.data.astype(np.float64), lists.indptr[:-1][full])
-            floor[full] = mins
+        nonempty = counts > 0
+        if full.any():  # reduceat over the non-empty columns only: each segment is one column
+            mins = np.minimum.reduceat(lists.data.astype(np.float64), lists.indptr[:-1][nonempty])
+            floor[full] = mins[full[nonempty]]
         return floor
 
 
