@@ -420,8 +420,9 @@ def _pruned_gram_kernel(x_indptr, x_indices, x_data, t_indptr, t_indices, t_data
         li = list_idx[c]
         ln = list_n[c]
         cap = lv.shape[1]
-        # rows c, c + n_lists, ...: each thread owns one set of lists. Row u computes its
-        # entries with the rows v > u once and offers each to both rows' lists.
+        # every n_lists-th row, from the last: each thread owns one set of lists. Row u
+        # computes its entries with the rows v > u once and offers each to both rows'
+        # lists; the rows v > u went first, so their floors already hold most offers off.
         for u in range(n - 1 - c, -1, -n_lists):
             # column i of X holds the rows v > u after u's own entry, at t_pos[p] + 1
             est = 0
