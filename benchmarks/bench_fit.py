@@ -8,7 +8,7 @@ Rows (each a :class:`Row`: a task, reclite's callable, the peer's callable; add 
   (Steck 2019's listing): ``G = (C.T @ C).toarray(); G += l2 I; P = numpy.linalg.inv(G);
   B = P / -diag(P)`` on the already-built confidence matrix ``C``. Target: reclite at
   most half the peer's time (ratio <= 0.5).
-- **ItemKNN fit / recommend-all** -- ``reclite.ItemKNN(k_neighbors=100, prune="source")``
+- **ItemKNN fit / recommend-all** -- ``reclite.ItemKNN(k_neighbors=100, prune="source", shrinkage=0)``
   (implicit's direction: each item keeps its own 100 nearest) beside implicit's
   ``CosineRecommender(K=101)`` (implicit counts the item itself among its K
   neighbours: same similarities), and ``ItemKNN(weighting="bm25")`` beside
@@ -98,7 +98,7 @@ def rows(ds, C: sp.csr_matrix) -> list[Row]:
         fitted: dict[str, object] = {}
 
         def fit_ours(params=params, fitted=fitted):
-            fitted["ours"] = reclite.ItemKNN(k_neighbors=100, prune="source", **params).fit(ds)
+            fitted["ours"] = reclite.ItemKNN(k_neighbors=100, prune="source", shrinkage=0.0, **params).fit(ds)
 
         def fit_peer(Peer=Peer, peer_kw=peer_kw, fitted=fitted):
             model = Peer(K=101, **peer_kw)

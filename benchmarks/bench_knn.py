@@ -2,7 +2,8 @@
 
 For each model and ``prune`` direction (``k_neighbors=100``, the other parameters at their
 defaults) two tasks are timed with :func:`_harness.compare` (one untimed warm-up each, then
-``--repeat`` alternating runs; median with the spread min-max, wall seconds):
+``--repeat`` alternating runs; wall seconds as median with the spread min-max, and the
+median process CPU seconds, which other jobs on a shared machine disturb less):
 
 - **fit** -- ``Model(...).fit(ds)``: building the confidence matrix and the neighbour lists
   (ItemKNN: items x items; UserKNN: users x users, computed once at fit);
@@ -77,19 +78,24 @@ def main(argv: list[str] | None = None) -> None:
             load = load_now()
             m = compare({"fit": fit, "recommend-all": recommend_all}, repeat=args.repeat, warmup=0,
                         measure_memory=False)
-            results[cls.__name__, prune or "-"] = (m["fit"].times, m["recommend-all"].times, load)
+            results[cls.__name__, prune or "-"] = (m["fit"].times, m["recommend-all"].times, load,
+                                                   m["fit"].cpu, m["recommend-all"].cpu)
             print(f"  done: {cls.__name__} prune={prune or '-'} (load {load})", flush=True)
 
-    print(f"\n{'model':8s} {'prune':7s} {'fit s':>20s} {'recommend-all s':>20s} {'load':>5s}")
-    for (name, prune), (fit_t, rec_t, load) in results.items():
-        print(f"{name:8s} {prune:7s} {spread(fit_t):>20s} {spread(rec_t):>20s} {load:>5s}")
+    print(f"\n{'model':8s} {'prune':7s} {'fit s':>20s} {'recommend-all s':>20s} {'fit cpu s':>10s} "
+          f"{'rec-all cpu s':>13s} {'load':>5s}")
+    for (name, prune), (fit_t, rec_t, load, fit_c, rec_c) in results.items():
+        print(f"{name:8s} {prune:7s} {spread(fit_t):>20s} {spread(rec_t):>20s} {np.median(fit_c):>10.2f} "
+              f"{np.median(rec_c):>13.2f} {load:>5s}")
     print()
     for prune in ["source", "target", "-"]:
         if ("ItemKNN", prune) in results and ("UserKNN", prune) in results:
             item, user = results["ItemKNN", prune], results["UserKNN", prune]
             ratio = np.median(user[1]) / np.median(item[1])
+            cpu_ratio = np.median(user[4]) / np.median(item[4])
             total = (np.median(user[0]) + np.median(user[1])) / (np.median(item[0]) + np.median(item[1]))
-            print(f"prune={prune}: UserKNN / ItemKNN recommend-all {ratio:.2f}x; fit + recommend-all {total:.2f}x")
+            print(f"prune={prune}: UserKNN / ItemKNN recommend-all {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu; "
+                  f"fit + recommend-all {total:.2f}x wall")
     if ("ItemKNN", "-") not in results and ("ItemKNN", "source") in results and ("UserKNN", "target") in results:
         ratio = np.median(results["UserKNN", "target"][1]) / np.median(results["ItemKNN", "source"][1])
         print(f"UserKNN(target) / ItemKNN(source) recommend-all {ratio:.2f}x (each model's behaviour before prune)")

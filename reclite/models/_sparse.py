@@ -420,8 +420,9 @@ def _pruned_gram_kernel(x_indptr, x_indices, x_data, t_indptr, t_indices, t_data
         li = list_idx[c]
         ln = list_n[c]
         cap = lv.shape[1]
-        # rows c, c + n_lists, ...: each thread owns one set of lists. Row u computes its
-        # entries with the rows v > u once and offers each to both rows' lists.
+        # every n_lists-th row, from the last: each thread owns one set of lists. Row u
+        # computes its entries with the rows v > u once and offers each to both rows'
+        # lists; the rows v > u went first, so their floors already hold most offers off.
         for u in range(n - 1 - c, -1, -n_lists):
             # column i of X holds the rows v > u after u's own entry, at t_pos[p] + 1
             est = 0
@@ -572,14 +573,18 @@ def pruned_gram(
 
 # ---------------------------------------------------------------------- sparse x sparse -> dense
 @njit(cache=True, nogil=True, parallel=True)
-def _sparse_dot_dense_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data, out):
+def _sparse_dot_dense_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data, b_const, out):
     for r in prange(out.shape[0]):
         row = out[r]
         for p in range(a_indptr[r], a_indptr[r + 1]):
             i = a_indices[p]
             w = a_data[p]
-            for q in range(b_indptr[i], b_indptr[i + 1]):
-                row[b_indices[q]] += w * b_data[q]
+            if b_const:  # every b value the same, folded into a's: nothing to read
+                for q in range(b_indptr[i], b_indptr[i + 1]):
+                    row[b_indices[q]] += w
+            else:
+                for q in range(b_indptr[i], b_indptr[i + 1]):
+                    row[b_indices[q]] += w * b_data[q]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -619,9 +624,14 @@ def sparse_dot_dense(a: sp.csr_matrix, b: sp.csr_matrix | np.ndarray, out: np.nd
         return out.astype(VALUE_DTYPE, copy=False)
     b = sp.csr_matrix(b)
     out = np.zeros(shape, dtype=VALUE_DTYPE) if out is None else out
-    _sparse_dot_dense_kernel(a.indptr.astype(np.int64), a.indices.astype(INDEX_DTYPE),
-                             a.data.astype(VALUE_DTYPE), b.indptr.astype(np.int64),
-                             b.indices.astype(INDEX_DTYPE), b.data.astype(VALUE_DTYPE), out)
+    a_data = a.data.astype(VALUE_DTYPE)
+    b_data = b.data.astype(VALUE_DTYPE)
+    b_const = bool(b_data.size) and bool(np.all(b_data == b_data[0]))
+    if b_const:  # binary data: w * c once per entry of a, the same float32 product as per entry of b
+        a_data = a_data * b_data[0]
+    # unsigned column indices: the inner loop indexes without a negative-index check
+    _sparse_dot_dense_kernel(a.indptr.astype(np.int64), a.indices.astype(np.uint32), a_data,
+                             b.indptr.astype(np.int64), b.indices.astype(np.uint32), b_data, b_const, out)
     return out
 
 

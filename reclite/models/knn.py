@@ -163,7 +163,9 @@ class ItemKNN(_KNN):
     similarities and scores), except that implicit's ``K`` counts the item itself
     among its neighbours: ``ItemKNN(k_neighbors=K, prune="source")`` matches
     ``CosineRecommender(K=K + 1)``. With ``prune="target"`` it is RecBole's
-    ``ItemKNN`` (``k`` = ``k_neighbors``, ``shrink`` = ``shrinkage``) on binary data.
+    ``ItemKNN`` (``k`` = ``k_neighbors``, ``shrink`` = ``shrinkage``) on the same
+    matrix, except that RecBole adds 1e-6 to every cosine denominator and breaks ties
+    between equally similar neighbours in no fixed order (here: the smaller index).
     implicit's ``BM25Recommender`` uses the BM25-weighted dot product without the
     cosine normalisation; here ``"bm25"`` is the cosine of the BM25-weighted vectors
     (as in Dacrema et al.'s ItemKNNCF).
@@ -224,7 +226,9 @@ class UserKNN(_KNN):
 
     ``fit`` computes every user's neighbour list once (sparse, in parallel, each
     pair of users once: about :math:`\sum_i n_i^2 / 2` multiply-adds for
-    :math:`n_i` users per item), so recommending is one sparse product per batch.
+    :math:`n_i` users per item; 11 s of CPU for the 31,360 users of the movie
+    competition's shape), so recommending is one sparse product per batch (all
+    users of that shape: under 2 s, as fast as ItemKNN).
     A user the model never saw (``recommend_from_history``) is compared with every
     training user through their history: with ``"target"`` their own
     ``k_neighbors`` nearest vote; with ``"source"`` a training user ``v`` votes when
@@ -324,9 +328,10 @@ class UserKNN(_KNN):
         counts = np.diff(lists.indptr)
         floor = np.full(self.n_users_, -np.inf)
         full = counts >= int(self.k_neighbors)  # a list of k_neighbors entries has no room left
-        if full.any():
-            mins = np.minimum.reduceat(lists.data.astype(np.float64), lists.indptr[:-1][full])
-            floor[full] = mins
+        nonempty = counts > 0
+        if full.any():  # reduceat over the non-empty columns only: each segment is one column
+            mins = np.minimum.reduceat(lists.data.astype(np.float64), lists.indptr[:-1][nonempty])
+            floor[full] = mins[full[nonempty]]
         return floor
 
 

@@ -243,7 +243,8 @@ def test_models_json():
     result = invoke("models", "--json")
     entries = {e["name"]: e for e in json.loads(result.stdout)}
     assert entries["itemknn"]["class"] == "ItemKNN"
-    assert entries["itemknn"]["params"]["k_neighbors"] == 200  # the default chosen across four datasets (issue 10)
+    assert entries["itemknn"]["params"]["k_neighbors"] == 200  # issue 10: defaults chosen by validation
+    assert entries["itemknn"]["params"]["prune"] == "target"
 
 
 @pytest.mark.parametrize("command, example", [

@@ -393,6 +393,29 @@ def test_userknn_new_user_scores_as_if_appended_to_the_training_users(request, p
         np.testing.assert_array_equal(idx[r][real], want_idx[0][real])
 
 
+def test_userknn_source_floors_are_each_users_kth_neighbour(rng):
+    # a full list's floor is its smallest entry; a short list (a user sharing items with
+    # few others) takes any newcomer. The short lists sit between full ones and hold
+    # smaller similarities than their neighbours' floors: each list is reduced on its own.
+    lonely = np.arange(3, 80, 7)
+    dense = (rng.random((80, 30)) < 0.3).astype(np.float32)
+    extra = np.zeros((80, 20 * len(lonely)), dtype=np.float32)
+    for i, u in enumerate(lonely):
+        dense[u] = 0.0
+        extra[u, 20 * i:20 * (i + 1)] = 1.0  # twenty items of their own: a long, lonely vector
+        extra[u - 1, 20 * i] = 1.0  # one of them shared with the previous user: one weak neighbour
+    X = sp.csr_matrix(np.hstack([dense, extra]))
+    model = UserKNN(k_neighbors=6, prune="source").fit(X)
+    lists = model.neighbors_.toarray().T  # row v: v's list
+    counts = (lists != 0).sum(axis=1)
+    mins = np.where(lists != 0, lists, np.inf).min(axis=1)
+    short = (counts > 0) & (counts < 6)
+    assert short.sum() >= 5 and (counts == 6).sum() > 50
+    assert (mins[short] < mins[np.flatnonzero(short) - 1]).all()  # what a shared reduction would pick up
+    want = np.where(counts == 6, mins, -np.inf)
+    np.testing.assert_array_equal(model._floors(), want)
+
+
 @pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
 @pytest.mark.parametrize("prune", ["source", "target"])
 def test_knn_both_directions_save_and_load(binary, tmp_path, cls, prune):
