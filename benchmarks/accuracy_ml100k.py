@@ -37,7 +37,6 @@ The data is found through ``--data``, ``RECLITE_DATA`` or ``../shared/data/ml-10
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import platform
 import sys
@@ -69,10 +68,14 @@ BASE_PARAMS: dict[str, dict] = {
     "pop": {},
 }
 
-# the validation grid per registry name; models without one run with their defaults
-GRIDS: dict[str, dict[str, list]] = {
-    # binary confidence gives 1 + alpha = 2 on every pair, so l2 acts as l2 / 4 on 0/1 data
-    "ease": {"l2": [250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0]},
+# the validation grid per registry name (a dict, or a list of dicts as sklearn's ParameterGrid
+# takes); models without one run with their defaults
+GRIDS: dict[str, dict[str, list] | list[dict[str, list]]] = {
+    # l2 is the textbook lambda on binary data; rating-weighted confidences ("value": rating / 5,
+    # "log": log(1 + rating) / log 6) store (1 + alpha f) / (1 + alpha), so they change only the
+    # relative weights of a user's items
+    "ease": [{"l2": [200.0, 300.0, 500.0, 1000.0, 2000.0]},
+             {"confidence": ["value", "log"], "alpha": [1.0, 3.0, 10.0], "l2": [100.0, 200.0, 300.0, 500.0]}],
     "itemknn": {"k_neighbors": [50, 100, 200, 400], "shrinkage": [0.0, 10.0]},
     "userknn": {"k_neighbors": [50, 100, 200], "shrinkage": [0.0, 10.0]},
     "rp3beta": {"beta": [0.0, 0.3, 0.5, 0.7], "k_neighbors": [100, 200]},
@@ -108,22 +111,21 @@ def scores(model, train, test) -> dict[str, float]:
 
 def tune(name: str, train, seed: int = 0) -> tuple[dict, pd.DataFrame]:
     """Grid search on a validation split of ``train``; returns the best params and the grid table."""
+    from sklearn.model_selection import ParameterGrid
+
     import reclite
 
     grid = GRIDS.get(name)
     if not grid:
         return {}, pd.DataFrame()
     fit_part, valid = reclite.split.random_holdout(train, test_size=0.25, random_state=1000 + seed)
+    points = [dict(p) for p in ParameterGrid(grid)]
     rows = []
-    for values in itertools.product(*grid.values()):
-        params = dict(zip(grid, values))
+    for params in points:
         model = make(name, params, seed).fit(fit_part)
         rows.append({**params, "valid_ndcg": scores(model, fit_part, valid)["ndcg"]})
     table = pd.DataFrame(rows)
-    best = table.loc[table["valid_ndcg"].idxmax()].drop("valid_ndcg").to_dict()
-    best = {k: (int(v) if isinstance(grid[k][0], int) and not isinstance(grid[k][0], bool) else v)
-            for k, v in best.items()}
-    return best, table
+    return points[int(table["valid_ndcg"].to_numpy().argmax())], table
 
 
 def main(argv: list[str] | None = None) -> None:
