@@ -18,8 +18,12 @@ Parameters are chosen honestly: for each model a small grid is scored by ndcg@10
 validation split carved out of the *training* part of the seed-0 split
 (``random_holdout(train, 0.25, random_state=1000)``); the chosen parameters are then
 refitted on each seed's training part and scored once on its test part. The test
-parts are never used for choosing. Fit times are wall-clock medians over the seeds,
-after a warm-up fit (numba compilation excluded), on this machine.
+parts are never used for choosing. Every model is also scored at its defaults
+(``params`` = "defaults": the library's defaults, chosen across four datasets by
+``benchmarks/accuracy_defaults.py``). ``ease, confidence`` keeps ``l2`` at its default
+and chooses only the confidence expression and alpha on validation. Fit times are
+wall-clock medians over the seeds, after a warm-up fit (numba compilation excluded),
+on this machine.
 
 Published rows (nDCG@10, Recall@10 on ML-100K, k=10): BiVAE 0.469 / 0.221, BPR
 0.445 / 0.217, SAR 0.394 / 0.185. Note that Microsoft Recommenders' BPR and BiVAE
@@ -37,7 +41,6 @@ The data is found through ``--data``, ``RECLITE_DATA`` or ``../shared/data/ml-10
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import platform
 import sys
@@ -69,14 +72,24 @@ BASE_PARAMS: dict[str, dict] = {
     "pop": {},
 }
 
-# the validation grid per registry name; models without one run with their defaults
-GRIDS: dict[str, dict[str, list]] = {
-    # binary confidence gives 1 + alpha = 2 on every pair, so l2 acts as l2 / 4 on 0/1 data
-    "ease": {"l2": [250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0]},
+# the validation grid per registry name (a dict, or a list of dicts as sklearn's ParameterGrid
+# takes); models without one run with their defaults
+GRIDS: dict[str, dict[str, list] | list[dict[str, list]]] = {
+    # l2 is the textbook lambda on binary data; rating-weighted confidences ("value": rating / 5,
+    # "log": log(1 + rating) / log 6) store (1 + alpha f) / (1 + alpha), so they change only the
+    # relative weights of a user's items
+    "ease": [{"l2": [200.0, 300.0, 500.0, 1000.0, 2000.0]},
+             {"confidence": ["value", "log"], "alpha": [1.0, 3.0, 10.0], "l2": [100.0, 200.0, 300.0, 500.0]}],
     "itemknn": {"k_neighbors": [50, 100, 200, 400], "shrinkage": [0.0, 10.0]},
     "userknn": {"k_neighbors": [50, 100, 200], "shrinkage": [0.0, 10.0]},
-    "rp3beta": {"beta": [0.0, 0.3, 0.5, 0.7], "k_neighbors": [100, 200]},
-    "genre_rule": {"n_genres": [1, 2, 3, 5]},
+    "rp3beta": {"walk_alpha": [0.5, 1.0], "beta": [0.0, 0.3, 0.5, 0.7], "k_neighbors": [100, 200]},
+    "genre_rule": {"n_genres": [1, 2, 3, 4, 5]},
+}
+
+# further searches of one model: label -> (registry name, grid). "ease, confidence" keeps l2 at
+# its default (chosen on other datasets by accuracy_defaults.py) and searches only the confidence
+VARIANTS: dict[str, tuple[str, dict[str, list]]] = {
+    "ease, confidence": ("ease", {"confidence": ["binary", "value", "log"], "alpha": [1.0, 3.0, 10.0]}),
 }
 
 
@@ -106,24 +119,23 @@ def scores(model, train, test) -> dict[str, float]:
             "ndcg": float(row["ndcg"]), "map": float(row["map"]), "map_ms": ms_map}
 
 
-def tune(name: str, train, seed: int = 0) -> tuple[dict, pd.DataFrame]:
+def tune(name: str, train, seed: int = 0, grid=None) -> tuple[dict, pd.DataFrame]:
     """Grid search on a validation split of ``train``; returns the best params and the grid table."""
+    from sklearn.model_selection import ParameterGrid
+
     import reclite
 
-    grid = GRIDS.get(name)
+    grid = GRIDS.get(name) if grid is None else grid
     if not grid:
         return {}, pd.DataFrame()
     fit_part, valid = reclite.split.random_holdout(train, test_size=0.25, random_state=1000 + seed)
+    points = [dict(p) for p in ParameterGrid(grid)]
     rows = []
-    for values in itertools.product(*grid.values()):
-        params = dict(zip(grid, values))
+    for params in points:
         model = make(name, params, seed).fit(fit_part)
         rows.append({**params, "valid_ndcg": scores(model, fit_part, valid)["ndcg"]})
     table = pd.DataFrame(rows)
-    best = table.loc[table["valid_ndcg"].idxmax()].drop("valid_ndcg").to_dict()
-    best = {k: (int(v) if isinstance(grid[k][0], int) and not isinstance(grid[k][0], bool) else v)
-            for k, v in best.items()}
-    return best, table
+    return points[int(table["valid_ndcg"].to_numpy().argmax())], table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,11 +160,19 @@ def main(argv: list[str] | None = None) -> None:
     splits = {s: reclite.split.random_holdout(ds, test_size=0.25, random_state=s) for s in args.seeds}
     tuning_train = reclite.split.random_holdout(ds, test_size=0.25, random_state=0).train
     warm = reclite.split.random_holdout(ds, test_size=0.25, random_state=99).train
-    rows = []
+    # (label, registry name, grid): every model at its defaults, then each search
+    entries = []
     for name in names:
-        params, grid = ({}, pd.DataFrame()) if args.no_tune else tune(name, tuning_train)
+        entries.append((name, name, None))
+        if not args.no_tune:
+            if GRIDS.get(name):
+                entries.append((name, name, GRIDS[name]))
+            entries += [(label, reg, g) for label, (reg, g) in VARIANTS.items() if reg == name]
+    rows = []
+    for label, name, search in entries:
+        params, grid = tune(name, tuning_train, grid=search) if search else ({}, pd.DataFrame())
         if not grid.empty:
-            print(f"## validation grid for {name} (ndcg@{K} on a split of seed 0's train part)")
+            print(f"## validation grid for {label} (ndcg@{K} on a split of seed 0's train part)")
             print(grid.to_string(index=False, float_format=lambda v: f"{v:.4f}"), "\n")
         make(name, params, 0).fit(warm)  # warm-up: numba compilation, BLAS threads
         per_seed, times = [], []
@@ -164,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
             per_seed.append(scores(model, train, test))
         frame = pd.DataFrame(per_seed)
         shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-        rows.append({"model": f"{name} (reclite)", "params": shown or "defaults",
+        rows.append({"model": f"{label} (reclite)", "params": shown or "defaults",
                      "fit_s": float(np.median(times)), **frame.mean().to_dict(),
                      "ndcg_sd": float(frame["ndcg"].std(ddof=1)) if len(frame) > 1 else np.nan})
     table = pd.DataFrame(rows)

@@ -13,6 +13,8 @@ from reclite.cli._params import parse_params, parse_value
 from reclite.cli.main import app
 from typer.testing import CliRunner
 
+import reclite
+
 runner = CliRunner()
 
 # two taste groups: a, b, c like x items; d, e, f like y items
@@ -235,8 +237,8 @@ def test_models_lists_names_classes_and_defaults():
     assert result.exit_code == 0
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert {"pop", "genre_rule", "itemknn", "userknn", "ease", "rp3beta"} <= set(lines)
-    assert re.match(r"ease +EASE +.*l2=500\.0", lines["ease"])
-    assert "walk_alpha=1.0" in lines["rp3beta"]
+    assert re.match(rf"ease +EASE +.*l2={reclite.EASE().l2}", lines["ease"])  # the class's own default
+    assert f"walk_alpha={reclite.RP3beta().walk_alpha}" in lines["rp3beta"]
 
 
 def test_models_json():

@@ -41,7 +41,7 @@ def test_rp3beta_similarity_equals_dense_walk(data, walk_alpha, beta, k):
 def test_rp3beta_rows_are_probabilities_without_penalty_or_pruning(data):
     # beta = 0, alpha = 1, no pruning: W is a two-step transition matrix (rows sum to 1
     # before the diagonal is dropped)
-    model = RP3beta(beta=0.0, k_neighbors=50).fit(data)
+    model = RP3beta(walk_alpha=1.0, beta=0.0, k_neighbors=50).fit(data)
     C = data.toarray()
     p_ui = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
     p_iu = C.T / np.maximum(C.T.sum(axis=1, keepdims=True), 1)
