@@ -59,7 +59,7 @@ Run from the repository root::
 
 ml-latest-small has 9,724 items: reclite's EASE inverts a 9,724 x 9,724 matrix per grid
 value. On the shared 2-core machine at load average 15, with one BLAS thread
-(``OPENBLAS_NUM_THREADS=1``), the whole run took 22 minutes: ml-100k 4.7 minutes,
+(``OPENBLAS_NUM_THREADS=1``), the whole run took 26 minutes: ml-100k 4.7 minutes,
 ml-latest-small's EASE grid 13 minutes and its ItemKNN grid 9 minutes.
 
 Measured (seed 2020, ``prune="target"``; every number within 0.0002 of its reference): test
