@@ -100,6 +100,18 @@ def _is_distribution(v: Any) -> bool:
     return hasattr(v, "rvs")
 
 
+def _check_space(params: Any, valid: Mapping[str, Any], method: str) -> dict[str, Any] | list[dict[str, Any]]:
+    """A dict of name -> values, or (grid and random, as scikit-learn's samplers) a list of such dicts."""
+    if isinstance(params, Sequence) and not isinstance(params, (str, bytes)) and not isinstance(params, Mapping):
+        if method == "tpe":
+            raise ParameterTypeError("method='tpe' needs one dict of parameter name -> values or distribution; "
+                                     "a list of dicts (sub-grids) works with method='grid' or 'random'")
+        if not params:
+            raise ParameterError("params is an empty list: give at least one dict of parameters to search")
+        return [_check_params(p, valid, method) for p in params]
+    return _check_params(params, valid, method)
+
+
 def _check_params(params: Any, valid: Mapping[str, Any], method: str) -> dict[str, Any]:
     if not isinstance(params, Mapping):
         raise ParameterTypeError(f"params must be a dict of parameter name -> list of values"
@@ -146,14 +158,14 @@ def _plain(v: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- samplers
-def _grid(params: dict[str, Any], n_trials: int | None) -> list[dict[str, Any]]:
+def _grid(params: dict[str, Any] | list[dict[str, Any]], n_trials: int | None) -> list[dict[str, Any]]:
     from sklearn.model_selection import ParameterGrid
 
     points = [dict(p) for p in ParameterGrid(params)]
     return points if n_trials is None else points[:n_trials]
 
 
-def _random(params: dict[str, Any], n_trials: int, seed: int) -> list[dict[str, Any]]:
+def _random(params: dict[str, Any] | list[dict[str, Any]], n_trials: int, seed: int) -> list[dict[str, Any]]:
     from sklearn.model_selection import ParameterSampler
 
     with warnings.catch_warnings():
@@ -248,10 +260,15 @@ def tune(
         An unfitted model (each trial fits a copy: :func:`sklearn.base.clone` then
         ``set_params``; parameters not searched keep the model's values) or a
         registry name (``"ease"``, ``"als"``...; ``reclite models`` lists them).
-    params : dict
+    params : dict or list of dict
         Parameter name -> list of values (``method="grid"``: every combination, via
         :class:`~sklearn.model_selection.ParameterGrid`), or, for ``"random"`` and
-        ``"tpe"``, also a ``scipy.stats`` distribution (``loguniform(1, 1000)``).
+        ``"tpe"``, also a ``scipy.stats`` distribution (``loguniform(1, 1000)``). For
+        ``"grid"`` and ``"random"``, a list of such dicts searches each sub-grid (as
+        scikit-learn's samplers do), e.g. ``[{"confidence": ["binary"]},
+        {"confidence": ["value", "log"], "alpha": [1, 3, 10]}]``; the trials table has
+        a column for every parameter any sub-grid names (empty where a trial's
+        sub-grid does not set it).
     train, valid : Dataset
         A split of one Dataset, e.g. the first two parts of
         :func:`reclite.split.train_valid_test`, or a split of a training part.
@@ -318,7 +335,9 @@ def tune(
         if not isinstance(d, Dataset):
             raise ParameterTypeError(f"{nm} must be a reclite Dataset, got {type(d).__name__}")
     base = _resolve_model(model)
-    space = _check_params(params, base.get_params(deep=False), method)
+    space = _check_space(params, base.get_params(deep=False), method)
+    # every parameter any sub-grid searches, in first-seen order (the trials table's columns)
+    searched = list(dict.fromkeys(k for s in (space if isinstance(space, list) else [space]) for k in s))
     fit_params = dict(fit_params or {})
     rng = check_random_state(random_state)
     seed = int(rng.integers(2**31 - 1))
@@ -340,6 +359,7 @@ def tune(
         study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
 
     rows: list[dict[str, Any]] = []
+    points_run: list[dict[str, Any]] = []
     best_model = None
     best_score = -math.inf
     best_trial = -1
@@ -355,9 +375,11 @@ def tune(
             ot = None
         else:
             ot = study.ask()
+            assert isinstance(space, dict)  # tpe takes one dict (checked above)
             point = {name: _suggest(ot, name, values) for name, values in space.items()}
         row, fitted = _run_trial(base, point, train, valid, names, ks, exclude, fit_params, labels)
         row = {"trial": t, **{k: _plain(v) for k, v in point.items()}, **row}
+        points_run.append(point)
         rows.append(row)
         score = row[objective]
         if row["status"] == "ok" and not math.isnan(score) and score > best_score:
@@ -372,7 +394,7 @@ def tune(
             callback({**row, "n_planned": planned})
     seconds = time.perf_counter() - start
 
-    cols = ["trial", *space, *labels, "fit_seconds", "eval_seconds", "status", "error"]
+    cols = ["trial", *searched, *labels, "fit_seconds", "eval_seconds", "status", "error"]
     trials = pd.DataFrame(rows, columns=cols)
     if best_trial < 0:
         first = next((r["error"] for r in rows if r["error"]), "no trial ran (max_time?)")
@@ -381,7 +403,7 @@ def tune(
     key = np.where(failed | trials[objective].isna().to_numpy(), -np.inf, trials[objective].to_numpy())
     order = np.lexsort((trials["trial"].to_numpy(), -key))
     trials = trials.iloc[order].reset_index(drop=True)
-    best_params = {k: _plain(v) for k, v in rows[best_trial].items() if k in space}
+    best_params = {k: _plain(v) for k, v in points_run[best_trial].items()}
 
     if refit == "all":
         from sklearn.base import clone

@@ -202,3 +202,35 @@ def test_combine_rebuilds_the_whole_from_a_split(parts):
     other = reclite.synthetic_dataset(20, 10, 60, random_state=1)
     with pytest.raises(DataError, match="maps"):
         split.combine(train, other)
+
+
+def test_grid_over_a_list_of_sub_grids_visits_each_sub_grid_once(parts):
+    train, valid, _ = parts
+    sub = [{"l2": [1.0, 10.0]}, {"l2": [100.0], "confidence": ["log", "value"], "alpha": [3.0]}]
+    res = tune("ease", sub, train, valid)
+    t = res.trials.sort_values("trial")
+    assert list(t.columns[:4]) == ["trial", "l2", "confidence", "alpha"]
+    seen = [(r.l2, None if isinstance(r.confidence, float) else r.confidence) for r in t.itertuples()]
+    assert seen == [(1.0, None), (10.0, None), (100.0, "log"), (100.0, "value")]
+    # the first sub-grid leaves confidence/alpha unset: the model's own values, empty cells in the table
+    assert t["confidence"].iloc[:2].isna().all() and t["alpha"].iloc[:2].isna().all()
+    # best_params_ holds exactly the best trial's point (no empty cells from other sub-grids)
+    best = res.trials.iloc[0]
+    expected = {"l2": best["l2"]} if best["trial"] < 2 else {"l2": 100.0, "confidence": best["confidence"],
+                                                             "alpha": 3.0}
+    assert res.best_params_ == expected
+    # each row equals evaluate() of the model built from its own point
+    for r in t.to_dict("records"):
+        params = {"l2": r["l2"]} if r["trial"] < 2 else {k: r[k] for k in ("l2", "confidence", "alpha")}
+        ref = reclite.evaluate(reclite.EASE(**params), train, valid, k=[10], metrics=["ndcg"])
+        assert r["ndcg@10"] == pytest.approx(float(ref["ndcg"].iloc[0]))
+
+
+def test_sub_grids_with_tpe_or_a_bad_sub_grid_are_parameter_errors(parts):
+    train, valid, _ = parts
+    with pytest.raises(ParameterTypeError, match="a list of dicts"):
+        tune("ease", [{"l2": [1.0]}], train, valid, method="tpe")
+    with pytest.raises(ParameterError, match="empty list"):
+        tune("ease", [], train, valid)
+    with pytest.raises(ParameterError, match="no parameter 'lambda'"):
+        tune("ease", [{"l2": [1.0]}, {"lambda": [2.0]}], train, valid)
