@@ -66,6 +66,8 @@ from . import tune as _tune  # noqa: E402, I001
 _tune.register(app)
 from . import ensemble as _ensemble  # noqa: E402, I001
 _ensemble.register(app)
+from . import split as _split  # noqa: E402, I001
+_split.register(app)
 
 
 def main() -> None:
