@@ -39,8 +39,9 @@ __all__ = ["pipeline", "note", "note_data", "current_record", "jsonable"]
 
 _PANEL = "Config and run records"
 ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", help="Read options from this TOML file (names as the long flags: split = \"temporal\", "
-                     "test-size = 0.1, [params] l2 = 200); flags given on the command line win.",
+    "--config", help="Read options from this TOML file (named as the long flags: split = \"temporal\", "
+                     "test-size = 0.1; model parameters in a params table); flags given on the command line "
+                     "win.",
     show_default=False, rich_help_panel=_PANEL)]
 SaveConfigOpt = Annotated[Path | None, typer.Option(
     "--save-config", help="After the run, write its options as a TOML file that --config reads back "
@@ -141,9 +142,10 @@ def pipeline(kind: str, argument: str | None = None) -> Any:
                 from ._common import usage_error
 
                 arg = next(p for p in ctx.command.params if p.name == argument)
-                raise usage_error(f"Missing argument '{arg.human_readable_name}' (give it on the command "
+                raise usage_error(f"Missing argument '{arg.display_name_raw}' (give it on the command "
                                   f"line or as {argument} = ... in --config)")
             folder = None if own["no_record"] else runs.runs_dir(own["runs"])
+            check_targets(own["save_config"], folder)  # before the work, not after it
             rec = runs.new_record(kind, argv=list(ctx.meta.get("reclite.argv") or []),
                                   command_line=command_line(ctx, kwargs, kind),
                                   options={k: jsonable(v) for k, v in kwargs.items()})
@@ -165,6 +167,17 @@ def pipeline(kind: str, argument: str | None = None) -> Any:
         return wrapper
 
     return deco
+
+
+def check_targets(save_config: Path | None, folder: Path | None) -> None:
+    """Refuse now a --save-config onto a folder and a runs folder that is a file."""
+    from reclite.errors import OutputError
+
+    if save_config is not None and Path(save_config).is_dir():
+        raise OutputError(f"--save-config {save_config}: is a folder, not a file; nothing was changed")
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: exists and is not a folder; run records go to a folder "
+                          "(pass --runs DIR or --no-record)")
 
 
 def _long_name(param: Any) -> str:
@@ -307,7 +320,7 @@ def apply_config(ctx: Any, kwargs: dict[str, Any], path: Path, annotations: dict
         if isinstance(value, list) and not p.multiple:
             value = ",".join(map(_text, value))  # -k = [10, 20] -> "10,20"
         try:
-            cast = p.type_cast_value(ctx, [_text(v) for v in value] if p.multiple else
+            cast = p.process_value(ctx, [_text(v) for v in value] if p.multiple else
                                      (value if isinstance(value, bool) else _text(value)))
         except typer.BadParameter as exc:
             raise _config_error(path, f"{key} = {value!r}: {exc.message}") from None

@@ -141,9 +141,11 @@ def fit(
          timings={"read": round(read_seconds, 6), "fit": round(seconds, 6)}, outputs=[out])
     if not quiet:
         source = ds.name or (str(data) if data is not None else "demo")
+        said, caveat = seed_note(model, estimator, used_seed)
         err(f"Fitted {model} ({type(estimator).__name__}) on {source}: {ds.n_users:,} users x "
-            f"{ds.n_items:,} items, {len(ds):,} interactions in {seconds:.2f} s; saved to {out}")
-        err(seed_note(model, estimator, used_seed))
+            f"{ds.n_items:,} items, {len(ds):,} interactions in {seconds:.2f} s; saved to {out} ({said})")
+        if caveat is not None:
+            err(caveat)
 
 
 FIT_FILE = "fit.json"
@@ -158,18 +160,19 @@ def seeded(name: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
     return params
 
 
-def seed_note(name: str, estimator: Any, seed: Any) -> str:
-    """The fit summary's line on reproducibility."""
+def seed_note(name: str, estimator: Any, seed: Any) -> tuple[str, str | None]:
+    """The fit summary's words on reproducibility, and a note for models that cannot promise it."""
     params = estimator.get_params(deep=False)
     if "random_state" not in params:
-        return f"Deterministic: {name} has no randomness; the same data gives the same model."
+        return "deterministic", None
     if seed is None:
-        return "Not reproducible: random_state=None draws a fresh seed (pass --seed N for a fixed one)."
+        return "random_state=None: not reproducible, pass --seed N", None
     threads = params.get("num_threads")
     if type(estimator).__name__ in ("BPR", "LMF") and threads != 1 and params.get("device") != "gpu":
-        return (f"Seed {seed}, but {name} with several threads is not bit-for-bit reproducible (implicit's "
-                "lock-free updates); for the same model on every run pass -p num_threads=1.")
-    return f"Reproducible: seed {seed} (--seed); the same command gives the same model."
+        return f"seed {seed}", (f"Note: {name} with several threads is not bit-for-bit reproducible even with a "
+                                "seed (implicit's lock-free parallel updates); pass -p num_threads=1 for the "
+                                "same model on every run.")
+    return f"seed {seed}: reproducible", None
 
 
 def fit_info(name: str, estimator: Any, ds: Any, data: Any, seed: Any, seconds: float) -> dict[str, Any]:
