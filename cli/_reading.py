@@ -161,9 +161,7 @@ def load(path: Path | None, quiet: bool = False) -> Any:
             raise ParameterError(f"{' '.join(given)}: these options say how to read --data PATH; "
                                  "the embedded demo data needs none")
         if not quiet:
-            from ._common import err
-
-            err("Using the embedded demo dataset (pass --data PATH for your own).")
+            typer.echo("Using the embedded demo dataset (pass --data PATH for your own).", err=True)
         return reclite.demo_dataset()
     return read_data(path)
 

@@ -151,7 +151,7 @@ def read_parts(train_path: Path | None, test_path: Path) -> tuple[Any, Any]:
     from reclite.data import Dataset, IdMap
 
     from ._reading import read_data
-    from .split import read_catalogue
+    from ._splitdir import read_catalogue
 
     parts = [read_data(test_path)] if train_path is None else [read_data(train_path), read_data(test_path)]
     catalogue = read_catalogue(Path(test_path))

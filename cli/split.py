@@ -22,12 +22,8 @@ from ._common import err, error_boundary, load_data
 from ._options import DataOpt, QuietOpt, SeedOpt
 from ._pipeline import note, note_data, pipeline
 from ._reading import reading_options
+from ._splitdir import CATALOGUE_FILE, SPLIT_DIRECTORY, SPLIT_FILE, is_split_directory
 from .evaluate import AtOpt, MinTrainOpt, NLastOpt, NRandomOpt, SplitName, TestSizeOpt, make_split
-
-SPLIT_FILE = "split.json"
-#: every item id of the data (with or without interactions): evaluate's catalogue for coverage
-CATALOGUE_FILE = "items.csv"
-SPLIT_DIRECTORY = "a folder written by reclite split"
 
 
 class SplitHow(StrEnum):
@@ -53,15 +49,6 @@ NFoldsOpt = Annotated[int, typer.Option("--n-folds", min=2, help="kfold: number 
                                                                  "in one test fold).")]
 
 
-def is_split_directory(path: Path) -> bool:
-    """True when ``path/split.json`` says ``reclite split`` wrote the folder."""
-    try:
-        meta = json.loads((Path(path) / SPLIT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("written_by") == "reclite split"
-
-
 def part_frame(ds: Any) -> Any:
     """The interactions of ``ds`` in raw ids, values as the shortest text that reads back exactly."""
     import pandas as pd
@@ -85,22 +72,6 @@ def write_part(ds: Any, path: Path, fmt: FileFormat) -> None:
         frame.to_parquet(path, index=False)
     except ImportError:
         raise RecliteError("--format parquet needs pyarrow: pip install \"reclite[parquet]\"") from None
-
-
-def read_catalogue(part_file: Path) -> Any:
-    """The item ids of the data a part file was split from (``items.csv`` of its reclite split
-    folder, or of the folder above for a kfold part), or None when it is not in one."""
-    import numpy as np
-    import pandas as pd
-
-    for folder in (part_file.parent, part_file.parent.parent):
-        if is_split_directory(folder) and (folder / CATALOGUE_FILE).is_file():
-            ids = pd.read_csv(folder / CATALOGUE_FILE, dtype=str, keep_default_na=False)["item"]
-            as_int = pd.to_numeric(ids, errors="coerce")
-            if len(ids) and as_int.notna().all() and (as_int == np.round(as_int)).all():
-                return as_int.to_numpy(dtype=np.int64)
-            return ids.to_numpy(dtype=str)
-    return None
 
 
 def _shape(ds: Any) -> dict[str, int]:
@@ -193,10 +164,12 @@ def split(
             head = f"{folder}: " if folder else ""
             err(f"{head}train {tr['interactions']:,} interactions ({tr['users']:,} users, {tr['items']:,} items), "
                 f"test {te['interactions']:,} ({te['users']:,} users, {te['items']:,} items)")
-            if only["users"] or only["items"]:
-                err(f"Note: {head}{only['users']:,} users and {only['items']:,} items appear only in test; a model "
-                    f"fitted on {tr['file']} never saw them (they count as misses).")
-        err(f"Split {text}: wrote {', '.join(files)} and {SPLIT_FILE} to {out}")
+            only_in = " and ".join(f"{n:,} {what}{'' if n == 1 else 's'}" for what, n in
+                                   (("user", only["users"]), ("item", only["items"])) if n)
+            if only_in:
+                err(f"Note: {head}only in test: {only_in}; a model fitted on {tr['file']} never saw them "
+                    "(their test interactions count as misses).")
+        err(f"Split {text}: wrote {', '.join(files)}, {CATALOGUE_FILE} and {SPLIT_FILE} to {out}")
 
 
 def register(app: typer.Typer) -> None:
