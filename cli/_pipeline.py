@@ -149,7 +149,7 @@ def pipeline(kind: str, argument: str | None = None) -> Any:
             rec = runs.new_record(kind, argv=list(ctx.meta.get("reclite.argv") or []),
                                   command_line=command_line(ctx, kwargs, kind),
                                   options={k: jsonable(v) for k, v in kwargs.items()})
-            token = _record.set(rec)
+            token = _record.set(rec if folder is not None else None)  # nothing to fill when not recording
             start = time.perf_counter()
             try:
                 result = func(**kwargs)
