@@ -106,13 +106,13 @@ def split(
 ) -> None:
     """Split the data into train and test files (a folder), to fit on train and score on test.
 
-    Writes --out/train.csv and --out/test.csv (kfold: --out/fold1/, fold2/... each with both) with columns user,item,value[,time] in raw ids, and --out/split.json describing the split; the files read back to the same interactions. The same command with the same --seed writes the same files.
+    Writes --out/train.csv and --out/test.csv (kfold: --out/fold1/, fold2/... each with both) with columns user,item,value[,time] in raw ids, --out/items.csv (the data's item catalogue) and --out/split.json describing the split; the files read back to the same interactions. The same command with the same --seed writes the same files. Then: reclite fit MODEL --data DIR/train.csv, reclite recommend --out recs.csv, reclite evaluate recs.csv --train DIR/train.csv --test DIR/test.csv.
 
-    Example:
+    Examples:
 
         reclite split --data ml-100k --split leave_last_out --out ml100k-split
 
-        reclite fit ease --data ml100k-split/train.csv && reclite recommend -k 10 --out recs.csv && reclite evaluate recs.csv --train ml100k-split/train.csv --test ml100k-split/test.csv
+        reclite split --data ratings.csv --split kfold --n-folds 5 --format parquet --out folds
     """
     from reclite import split as splits
     from reclite._fs import atomic_dir, check_dir_target
