@@ -237,6 +237,8 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
                 raise RecliteError(f"{type(model).__name__} has no parameter {', '.join(bad)}; "
                                    f"its parameters are: {', '.join(known)}")
             model.set_params(**overrides)
+        if model.get_params(deep=False).get("random_state", 0) is None and "random_state" not in overrides:
+            model.set_params(random_state=seed)  # saved without a seed: --seed keeps the CLI reproducible
         if not quiet:
             err(f"Refitting {type(model).__name__} from {path} with its saved parameters on the train "
                 "split (its saved fit has seen the test interactions).")

@@ -152,6 +152,16 @@ def test_fit_summary_says_the_seed_and_bpr_says_how_to_be_deterministic(tmp_path
     assert "(random_state=None: not reproducible, pass --seed N)" in result.stderr
 
 
+def test_a_saved_model_without_a_seed_is_refitted_with_the_cli_seed(tmp_path):
+    reclite.ALS(factors=4, iterations=2).fit(reclite.demo_dataset()).save(tmp_path / "m")  # random_state=None
+    assert reclite.load_model(tmp_path / "m").random_state is None
+    runs_ = [invoke("evaluate", tmp_path / "m", "-k", "10", "--json", "-q", "--seed", s).stdout for s in (1, 1, 2)]
+    by_name = invoke("evaluate", "als", "-p", "factors=4", "-p", "iterations=2", "-k", "10", "--json", "-q",
+                     "--seed", "1").stdout
+    assert runs_[0] == runs_[1] and metrics_of(runs_[0]) == metrics_of(by_name)
+    assert metrics_of(runs_[0]) != metrics_of(runs_[2])
+
+
 def test_bpr_with_one_thread_and_the_default_seed_fits_the_same_factors(tmp_path):
     for d in ("a", "b"):
         invoke("fit", "bpr", "-p", "factors=4", "-p", "iterations=3", "-p", "num_threads=1",
