@@ -191,6 +191,10 @@ class BoundaryGroup(TyperGroup):
     KeyboardInterrupt into a silent exit).
     """
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["reclite.argv"] = list(args)  # the command line as typed, for run records
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         token = _debug_flag.set(bool(ctx.params.get("debug")))
         try:
@@ -201,14 +205,11 @@ class BoundaryGroup(TyperGroup):
 
 
 def load_data(path: Path | None, quiet: bool = False):
-    """The Dataset at ``path`` (any layout ``read_dataset`` knows), or the embedded demo."""
-    import reclite
+    """The Dataset at ``path`` (any layout ``read_dataset`` knows, or as the command's reading
+    options say: :func:`._reading.load`), or the embedded demo."""
+    from ._reading import load
 
-    if path is None:
-        if not quiet:
-            err("Using the embedded demo dataset (pass --data PATH for your own).")
-        return reclite.demo_dataset()
-    return reclite.read_dataset(path)
+    return load(path, quiet)
 
 
 def write_text_output(text: str, out: Path | None) -> None:

@@ -14,6 +14,8 @@ import typer
 from ._common import err, error_boundary, load_data, write_text_output
 from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, JsonOpt, ParamOpt, QuietOpt, SeedOpt
 from ._params import parse_param_assignments, parse_params
+from ._pipeline import note, note_data, pipeline
+from ._reading import reading_options
 
 
 class SplitName(StrEnum):
@@ -48,6 +50,23 @@ MinTrainOpt = Annotated[int | None, typer.Option(
                         "(default: 1; temporal: 0).", min=0, show_default=False)]
 MaxMemoryOpt = Annotated[str, typer.Option(
     "--max-memory", help="Budget for one batch of dense scores, e.g. 512MB or 2GB.")]
+TrainFileOpt = Annotated[Path | None, typer.Option(
+    "--train", help="With a recommendations CSV and --test: the training part the lists were made from "
+                    "(e.g. from reclite split); gives novelty/popularity and a warning when lists hold "
+                    "training items.", show_default=False)]
+TestFileOpt = Annotated[Path | None, typer.Option(
+    "--test", help="With a recommendations CSV: the held-out part to score against (e.g. DIR/test.csv from "
+                   "reclite split), instead of splitting --data.", show_default=False)]
+
+
+class OnUnknownIds(StrEnum):
+    miss = "miss"
+    error = "error"
+
+
+OnUnknownOpt = Annotated[OnUnknownIds, typer.Option(
+    "--on-unknown", help="Users or items of a recommendations CSV that the data does not know: stop with "
+                         "an error naming them, or count them as misses (a user's list is then ignored).")]
 PerUserOpt = Annotated[Path | None, typer.Option(
     "--per-user", help="Also write the per-user values as CSV to this file (atomically).",
     show_default=False)]
@@ -124,6 +143,76 @@ def read_recommendations(path: Path) -> Any:
     return recs
 
 
+def read_parts(train_path: Path | None, test_path: Path) -> tuple[Any, Any]:
+    """The --train and --test files as two Datasets sharing one user and one item map (the union;
+    the items also hold the data's whole catalogue when the files come from ``reclite split``)."""
+    import numpy as np
+
+    from reclite.data import Dataset, IdMap
+
+    from ._reading import read_data
+    from ._splitdir import read_catalogue
+
+    parts = [read_data(test_path)] if train_path is None else [read_data(train_path), read_data(test_path)]
+    catalogue = read_catalogue(Path(test_path))
+    maps = []
+    for attr, name in (("users", "user"), ("items", "item")):
+        ids = [getattr(d, attr).ids for d in parts]
+        if attr == "items" and catalogue is not None:
+            ids.append(catalogue)
+        if len({a.dtype.kind for a in ids}) > 1:
+            ids = [a.astype(str) for a in ids]
+        maps.append(IdMap.from_values(np.concatenate(ids), name=name)[0])
+    out = []
+    for d in parts:
+        if d.users == maps[0] and d.items == maps[1]:
+            out.append(d)
+            continue
+        frame = d.to_frame()
+        out.append(Dataset.from_frame(frame, "user", "item", "value", "time" if d.has_time else None,
+                                      users=maps[0], items=maps[1], name=d.name))
+    return (None, out[0]) if train_path is None else (out[0], out[1])
+
+
+def check_lists(recs: Any, train: Any, test: Any, kmax: int) -> None:
+    """Warn when the lists hold the users' training items, or reach no test item at all."""
+    import warnings
+
+    import numpy as np
+
+    from reclite.errors import DataWarning
+
+    def pairs(ds: Any, users: Any, items: Any) -> Any:
+        u = ds.users.to_index(users, missing="negative").astype(np.int64)
+        i = ds.items.to_index(items, missing="negative").astype(np.int64)
+        ok = (u >= 0) & (i >= 0)
+        return np.where(ok, u * max(ds.n_items, 1) + i, -1)
+
+    users, items = recs["user"].to_numpy(), recs["item"].to_numpy()
+    if train is not None and len(recs):
+        train_keys = train.user_idx.astype(np.int64) * max(train.n_items, 1) + train.item_idx
+        seen = np.isin(pairs(train, users, items), train_keys) & (pairs(train, users, items) >= 0)
+        if seen.any():
+            warnings.warn(
+                f"{int(seen.sum()):,} of {len(recs):,} recommended items ({len(np.unique(users[seen])):,} users) "
+                "are the user's training items: the lists were not made by a model fitted on --train with "
+                "its seen-item filter (fit on the train file and recommend from that model)", DataWarning,
+                stacklevel=2)
+    test_keys = test.user_idx.astype(np.int64) * max(test.n_items, 1) + test.item_idx
+    key = pairs(test, users, items)
+    test_users = np.unique(test.user_idx)
+    listed = np.isin(test.users.to_index(users, missing="negative"), test_users)
+    if len(test) and not listed.any():
+        warnings.warn("no recommendations for any test user (every metric is 0): do the user ids of the "
+                      "lists and of the test data agree?", DataWarning, stacklevel=2)
+    elif len(test) and not np.isin(key[key >= 0], test_keys).any():
+        warnings.warn(
+            "no recommended item is a test item of its user (every accuracy metric is 0): if the lists come "
+            "from a model fitted on all the data, its seen-item filter removed the test items. Split first "
+            "(reclite split --out DIR), fit on DIR/train.csv, recommend, and evaluate with --train DIR/train.csv "
+            "--test DIR/test.csv", DataWarning, stacklevel=2)
+
+
 def resolve_model(target: str, *, confidence: str | None, alpha: float | None, params: dict[str, Any],
                   confidence_params: dict | None, seed: int, quiet: bool) -> tuple[Any, str]:
     """An unfitted estimator for a registry name or a saved model directory, and its label."""
@@ -148,6 +237,8 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
                 raise RecliteError(f"{type(model).__name__} has no parameter {', '.join(bad)}; "
                                    f"its parameters are: {', '.join(known)}")
             model.set_params(**overrides)
+        if model.get_params(deep=False).get("random_state", 0) is None and "random_state" not in overrides:
+            model.set_params(random_state=seed)  # saved without a seed: --seed keeps the CLI reproducible
         if not quiet:
             err(f"Refitting {type(model).__name__} from {path} with its saved parameters on the train "
                 "split (its saved fit has seen the test interactions).")
@@ -168,6 +259,16 @@ def format_table(summary: Any) -> str:
         if col not in ("k", "n_users"):
             frame[col] = frame[col].map(lambda v: "nan" if v != v else f"{v:.4f}")
     return frame.to_string(index=False) + "\n"
+
+
+def flat_metrics(summary: Any) -> dict[str, float | None]:
+    """``{"ndcg@10": ..., ...}``: every metric of the table at every cut-off."""
+    flat: dict[str, float | None] = {}
+    for rec in summary.to_dict(orient="records"):
+        for key, v in rec.items():
+            if key not in ("k", "n_users"):
+                flat[f"{key}@{int(rec['k'])}"] = None if v != v else float(v)
+    return flat
 
 
 def as_json(summary: Any, meta: dict[str, Any]) -> str:
@@ -201,6 +302,9 @@ def evaluate(
     confidence_param: ConfParamOpt = None,
     max_memory: MaxMemoryOpt = "1GB",
     per_user: PerUserOpt = None,
+    train_file: TrainFileOpt = None,
+    test_file: TestFileOpt = None,
+    on_unknown: OnUnknownOpt = OnUnknownIds.error,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -211,6 +315,8 @@ def evaluate(
     Example:
 
         reclite evaluate ease --data ml-100k --split leave_last_out -k 10,20
+
+        reclite evaluate recs.csv --train split/train.csv --test split/test.csv --on-unknown miss
     """
     import reclite
     from reclite.errors import RecliteError
@@ -233,20 +339,43 @@ def evaluate(
     path = Path(target)
     is_csv = path.is_file()
     model = label = None
+    if train_file is not None and test_file is None:
+        raise RecliteError("--train needs --test: give both parts of the split the lists were made on")
+    if test_file is not None and (not is_csv or data is not None):
+        raise RecliteError("--test scores a recommendations CSV against a test file; give a CSV and no --data "
+                           f"({target!r} is {'a CSV' if is_csv else 'not a file'}{', --data given' if data else ''})")
     if not is_csv:  # check the model name before reading the data
         model, label = resolve_model(target, confidence=confidence, alpha=alpha, params=parse_params(param),
                                      confidence_params=parse_param_assignments(confidence_param) or None,
                                      seed=seed, quiet=quiet)
-    ds = load_data(data, quiet=quiet)
-    train, test, split_text = make_split(ds, split_name, test_size=test_size, n_last=n_last,
-                                         n_random=n_random, at=at, min_train=min_train, seed=seed)
+        note(model=target, model_class=type(model).__name__, seed=seed,
+             params={k: v for k, v in model.get_params(deep=False).items() if k != "show_progress"})
+    start = time.perf_counter()
+    if test_file is not None:
+        train, test = read_parts(train_file, test_file)
+        split_text = f"files train={train_file} test={test_file}" if train_file else f"file test={test_file}"
+        for part, where, role in ((train, train_file, "train"), (test, test_file, "test")):
+            if part is not None:
+                note_data(part, where, role)
+        note(split=split_text)
+    else:
+        ds = load_data(data, quiet=quiet)
+        note_data(ds, data)
+        train, test, split_text = make_split(ds, split_name, test_size=test_size, n_last=n_last,
+                                             n_random=n_random, at=at, min_train=min_train, seed=seed)
+        note(split=split_text, seed=seed)
+    note(timings={"read": round(time.perf_counter() - start, 6)})
     if not quiet:
-        err(f"Split {split_text}: train {len(train):,}, test {len(test):,} interactions.")
+        parts = (f"train {len(train):,}, " if train is not None else "") + f"test {len(test):,} interactions"
+        err(f"Split {split_text}: {parts}.")
     start = time.perf_counter()
     if is_csv:
         label = str(path)
         recs = read_recommendations(path)
-        result = reclite.evaluate_recommendations(recs, test, ks, names, train=train, per_user=per_user is not None)
+        result = reclite.evaluate_recommendations(recs, test, ks, names, train=train, per_user=per_user is not None,
+                                                  on_unknown="raise" if on_unknown is OnUnknownIds.error else "miss")
+        check_lists(recs, train, test, ks[-1])
+        note(model=str(path))
         fit_seconds = None
     else:
         fit_model(model, train, target)
@@ -256,6 +385,8 @@ def evaluate(
                                   per_user=per_user is not None, show_progress=not quiet)
     eval_seconds = time.perf_counter() - start
     summary, users = result if isinstance(result, tuple) else (result, None)
+    note(metrics=flat_metrics(summary), timings={"evaluate": round(eval_seconds, 6), **(
+        {} if fit_seconds is None else {"fit": round(fit_seconds, 6)})})
     if users is not None and per_user is not None:
         write_text_output(users.to_csv(index=False, float_format="%.6g", lineterminator="\n"), per_user)
     if not quiet:
@@ -263,12 +394,12 @@ def evaluate(
         n_users = int(summary["n_users"].iloc[0]) if len(summary) else 0
         err(f"Evaluated {label} on {n_users:,} test users: {fitted}scored in {eval_seconds:.2f} s.")
     if json_out:
-        meta = {"model": label, "data": ds.name or (str(data) if data is not None else "demo"),
-                "split": split_text, "k": ks}
+        source = str(test_file) if test_file is not None else (ds.name or (str(data) if data is not None else "demo"))
+        meta = {"model": label, "data": source, "split": split_text, "k": ks}
         typer.echo(as_json(summary, meta), nl=False)
     else:
         typer.echo(format_table(summary), nl=False)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("evaluate")(error_boundary(evaluate))
+    app.command("evaluate")(error_boundary(pipeline("evaluate", argument="target")(reading_options(evaluate))))

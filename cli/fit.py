@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,8 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from ._common import err, error_boundary, load_data
-from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, ParamOpt, QuietOpt
+from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, ParamOpt, QuietOpt, SeedOpt
 from ._params import parse_param_assignments, parse_params
+from ._pipeline import note, note_data, pipeline
+from ._reading import reading_options
 
 ModelArg = Annotated[str, typer.Argument(help="Model name from `reclite models` (e.g. ease, itemknn, als).",
                                          metavar="MODEL", show_default=False)]
@@ -97,11 +100,12 @@ def fit(
     eval_metric: EvalMetricOpt = "ndcg@10",
     early_stopping: EarlyStopOpt = None,
     eval_seed: EvalSeedOpt = 0,
+    seed: SeedOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Fit MODEL on all the data and save it as a model directory.
 
-    Reads --data (the embedded demo data when omitted), builds the confidence matrix, fits, and writes arrays.npz + params.json + versions.json to --out, replacing it atomically. A one-line summary goes to stderr.
+    Reads --data (the embedded demo data when omitted), builds the confidence matrix, fits, and writes arrays.npz + params.json + versions.json + fit.json (data, seed, fit time) to --out, replacing it atomically. A one-line summary goes to stderr. Reproducible by default: the model's random_state is --seed (0) unless -p random_state=... sets it.
 
     Example:
 
@@ -111,24 +115,84 @@ def fit(
     """
     from reclite.persist import check_model_target
 
-    params = parse_params(param)
+    params = seeded(model, parse_params(param), seed)
     conf_params = parse_param_assignments(confidence_param) or None
     estimator = build_model(model, confidence, alpha, params, conf_params, quiet)
     check_model_target(out)  # refuse a non-model --out before the fit, not after
     if eval_split is not None:
         _check_eval_options(estimator, model, eval_split, eval_metric)
+    start = time.perf_counter()
     ds = load_data(data, quiet=quiet)
+    read_seconds = time.perf_counter() - start
+    note_data(ds, data)
     start = time.perf_counter()
     if eval_split is None:
         fit_model(estimator, ds, model)
     else:
         ds = _fit_with_curve(estimator, ds, model, eval_split, eval_every, eval_metric, early_stopping, eval_seed)
     seconds = time.perf_counter() - start
-    estimator.save(out)
+    from reclite.models._modelfile import save_model
+
+    used_seed = estimator.get_params(deep=False).get("random_state", None)
+    info = fit_info(model, estimator, ds, data, used_seed, seconds)
+    save_model(estimator, out, extra_files={FIT_FILE: json.dumps(info, indent=2) + "\n"})
+    note(model=model, model_class=type(estimator).__name__, params=info["params"],
+         seed=estimator.get_params(deep=False).get("random_state", seed),
+         timings={"read": round(read_seconds, 6), "fit": round(seconds, 6)}, outputs=[out])
     if not quiet:
         source = ds.name or (str(data) if data is not None else "demo")
+        said, caveat = seed_note(model, estimator, used_seed)
         err(f"Fitted {model} ({type(estimator).__name__}) on {source}: {ds.n_users:,} users x "
-            f"{ds.n_items:,} items, {len(ds):,} interactions in {seconds:.2f} s; saved to {out}")
+            f"{ds.n_items:,} items, {len(ds):,} interactions in {seconds:.2f} s; saved to {out} ({said})")
+        if caveat is not None:
+            err(caveat)
+
+
+FIT_FILE = "fit.json"
+
+
+def seeded(name: str, params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``params`` with ``random_state=seed`` when the model has one and ``-p`` did not set it."""
+    from reclite.models import registry
+
+    if "random_state" in registry.get(name)().get_params(deep=False) and "random_state" not in params:
+        return {**params, "random_state": seed}
+    return params
+
+
+def seed_note(name: str, estimator: Any, seed: Any) -> tuple[str, str | None]:
+    """The fit summary's words on reproducibility, and a note for models that cannot promise it."""
+    params = estimator.get_params(deep=False)
+    if "random_state" not in params:
+        return "deterministic", None
+    if seed is None:
+        return "random_state=None: not reproducible, pass --seed N", None
+    threads = params.get("num_threads")
+    if type(estimator).__name__ in ("BPR", "LMF") and threads != 1 and params.get("device") != "gpu":
+        return f"seed {seed}", (f"Note: {name} with several threads is not bit-for-bit reproducible even with a "
+                                "seed (implicit's lock-free parallel updates); pass -p num_threads=1 for the "
+                                "same model on every run.")
+    return f"seed {seed}: reproducible", None
+
+
+def fit_info(name: str, estimator: Any, ds: Any, data: Any, seed: Any, seconds: float) -> dict[str, Any]:
+    """``fit.json``: what a model directory was fitted on, with which seed, how long it took."""
+    import datetime
+
+    from reclite.runs import versions
+
+    from ._pipeline import jsonable
+
+    return {
+        "model": name, "class": type(estimator).__name__,
+        "params": jsonable({k: v for k, v in estimator.get_params(deep=False).items() if k != "show_progress"}),
+        "seed": seed, "data": "demo" if data is None else str(data), "data_name": ds.name,
+        "data_fingerprint": ds.fingerprint(),
+        "data_shape": {"users": ds.n_users, "items": ds.n_items, "interactions": len(ds)},
+        "fit_seconds": round(seconds, 6),
+        "fitted_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+    }
 
 
 def _check_eval_options(estimator: Any, name: str, eval_split: str, eval_metric: str) -> None:
@@ -179,4 +243,4 @@ def _fit_with_curve(estimator: Any, ds: Any, name: str, eval_split: str, eval_ev
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fit")(error_boundary(fit))
+    app.command("fit")(error_boundary(pipeline("fit", argument="model")(reading_options(fit))))

@@ -66,6 +66,12 @@ from . import tune as _tune  # noqa: E402, I001
 _tune.register(app)
 from . import ensemble as _ensemble  # noqa: E402, I001
 _ensemble.register(app)
+from . import split as _split  # noqa: E402, I001
+_split.register(app)
+from . import runs as _runs  # noqa: E402, I001
+_runs.register(app)
+from . import model_info as _model_info  # noqa: E402, I001
+_model_info.register(app)
 
 
 def main() -> None:

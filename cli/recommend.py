@@ -10,6 +10,7 @@ import typer
 
 from ._common import err, error_boundary, usage_error, write_text_output
 from ._options import KOpt, OutOpt, QuietOpt
+from ._reading import read_data, reading_options
 
 
 class OnUnknown(StrEnum):
@@ -107,7 +108,7 @@ def recommend(
     fitted = reclite.load_model(model)
     exclude = None
     if data is not None:
-        exclude = reclite.read_dataset(data)
+        exclude = read_data(data)
     if wanted is not None:
         ids = np.asarray(wanted)
     elif exclude is not None:
@@ -122,4 +123,4 @@ def recommend(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("recommend")(error_boundary(recommend))
+    app.command("recommend")(error_boundary(reading_options(recommend)))

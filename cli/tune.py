@@ -13,6 +13,8 @@ import typer
 from ._common import err, error_boundary, load_data
 from ._options import DataOpt, JsonOpt, QuietOpt, SeedOpt
 from ._params import parse_value, split_assignment
+from ._pipeline import note, note_data, pipeline
+from ._reading import reading_options
 from .evaluate import (
     AtOpt,
     MinTrainOpt,
@@ -198,8 +200,10 @@ def tune(
     if "show_progress" in known:
         model.set_params(show_progress=False)  # one bar per trial would drown the trial lines
     ds = load_data(data, quiet=quiet)
+    note_data(ds, data)
     train, valid, split_text = make_split(ds, split_name, test_size=test_size, n_last=n_last,
                                           n_random=n_random, at=at, min_train=min_train, seed=seed)
+    note(model=target, model_class=type(model).__name__, split=split_text, seed=seed)
     if not quiet:
         err(f"Split {split_text}: train {len(train):,}, validation {len(valid):,} interactions.")
     labels = [f"{n}@{k}" for k in ks for n in names]
@@ -212,6 +216,8 @@ def tune(
     result = reclite.tune(model, space, train, valid, metric=metrics_given or metric, n_trials=trials,
                           method=method.value, random_state=seed, max_time=max_time, refit="none",
                           callback=progress)
+    note(params={**{k: v for k, v in known.items() if k != "show_progress"}, **result.best_params_},
+         metrics={objective: result.best_score_}, timings={"search": result.seconds})
     if not quiet:
         stop = " (stopped by --max-time)" if result.stopped_by_time else ""
         err(f"Best {objective} = {result.best_score_:.4f} with "
@@ -230,4 +236,4 @@ def tune(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("tune")(error_boundary(tune))
+    app.command("tune")(error_boundary(pipeline("tune", argument="target")(reading_options(tune))))

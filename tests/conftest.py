@@ -32,6 +32,12 @@ def real_dataset_path(name: str) -> Path:
     return base / name
 
 
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs record into a temporary folder, never into the working directory's reclite-runs/."""
+    monkeypatch.setenv("RECLITE_RUNS", str(tmp_path_factory.mktemp("runs")))
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(42)

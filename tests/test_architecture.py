@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # iterative models call it during fit for their validation curves (issue 12)
     ("evaluation", ("reclite.evaluation",)),
     ("models", ("reclite.models", "reclite.ensemble")),
-    ("consumers", ("reclite.split",)),
+    ("consumers", ("reclite.split", "reclite.runs")),
     ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]

@@ -187,7 +187,7 @@ def test_fit_model_folder_modes_follow_the_umask(work, ratings, umask_027):
     assert invoke("fit", "pop", "--data", ratings, "--out", out, "-q").exit_code == 0
     assert mode(out) == 0o750
     assert {p.name: mode(p) for p in out.iterdir()} == {
-        "arrays.npz": 0o640, "params.json": 0o640, "versions.json": 0o640}
+        "arrays.npz": 0o640, "fit.json": 0o640, "params.json": 0o640, "versions.json": 0o640}
 
 
 # ------------------------------------------------------------- recommend / evaluate --out

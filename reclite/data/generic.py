@@ -151,24 +151,46 @@ def _guess_error(table: Table, missing: list[str]) -> DataError:
         f"read_csv(path, user=..., item=..., value=..., time=...)")
 
 
-def guessed_interactions(table: Table) -> Interactions:
-    """Interactions of a table whose columns are recognised by name (by position when headerless)."""
-    if not table.named:
-        roles = ["user", "item", "value", "time"]
+def guessed_interactions(table: Table, given: dict[str, Column | None] | None = None) -> Interactions:
+    """Interactions of a table whose columns are recognised by name (by position when headerless).
+
+    ``given`` names some roles' columns (a name or a 0-based position, as for
+    :func:`read_csv`); the other roles are recognised by their names among the remaining
+    columns (by position ``user, item, value, time`` in a headerless table, when nothing
+    is given).
+    """
+    roles = ["user", "item", "value", "time"]
+    named_specs = {r: s for r, s in (given or {}).items() if s is not None}
+    if not table.named and not named_specs:
         n = len(table.columns)
         table.columns = roles[:n] + [str(i) for i in range(len(roles), n)]
         table.named = True
         return checked_interactions(table, {r: (i if i < n else None) for i, r in enumerate(roles)})
-    pos = _guess_columns(table.columns)
+    pos = resolve_all(table, {r: named_specs.get(r) for r in roles})
+    if table.named:
+        taken = {p for p in pos.values() if p is not None}
+        guessed = _guess_columns(["" if i in taken else c for i, c in enumerate(table.columns)])
+        pos = {r: (pos[r] if r in named_specs else guessed[r]) for r in roles}
     missing = [r for r in ("user", "item") if pos[r] is None]
     if missing:
         raise _guess_error(table, missing)
     log.info("%s: user=%r item=%r value=%r time=%r", table.label,
-             *(None if (p := pos[r]) is None else table.columns[p] for r in ("user", "item", "value", "time")))
+             *(None if (p := pos[r]) is None else table.columns[p] for r in roles))
     return checked_interactions(table, pos)
 
 
-def read_guessed(path: Path) -> Dataset:
-    """A single file whose columns are recognised by their names (or by position when headerless)."""
-    table = read_parquet_table(path) if is_parquet(path) else read_text_table(path)
-    return build_dataset(guessed_interactions(table), path.name)
+def read_guessed(path: Path, *, columns: dict[str, Column | None] | None = None, sep: str | None = None,
+                 header: bool | None = None, encoding: str | None = None) -> Dataset:
+    """A single file whose columns are recognised by their names (or by position when headerless).
+
+    ``columns`` names some roles' columns (see :func:`guessed_interactions`); ``sep``,
+    ``header`` (None: guessed, as :func:`read_csv` does) and ``encoding`` are for text
+    files.
+    """
+    if is_parquet(path):
+        if sep is not None or header is not None or encoding is not None:
+            raise ParameterError(f"{path}: is a parquet file; sep=, header= and encoding= are for text files")
+        table = read_parquet_table(path)
+    else:
+        table = read_text_table(path, sep=sep, header=header, encoding=encoding)
+    return build_dataset(guessed_interactions(table, columns), path.name)

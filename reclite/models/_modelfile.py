@@ -510,8 +510,11 @@ def decode_attributes(cls: type, params: Mapping[str, Any], attrs: Any,
 
 
 # ---------------------------------------------------------------------- save and load
-def save_model(model: Any, directory: Any) -> Path:
+def save_model(model: Any, directory: Any, *, extra_files: dict[str, str] | None = None) -> Path:
     """Write ``model`` to ``directory`` (replaced atomically); returns the path.
+
+    ``extra_files`` (file name -> text) are written into the directory with the model,
+    in the same atomic step (the CLI's ``fit.json``: what the model was fitted on).
 
     The model's class must be one the registry knows, its parameters JSON values,
     and what is about to be written must pass the checks :func:`load_model` makes.
@@ -541,12 +544,14 @@ def save_model(model: Any, directory: Any) -> Path:
     attrs, arrays = encode_attributes(model)  # without the members
     _check_encoding(model, params, attrs, arrays, directory)
 
-    def write_members(tmp: Path) -> None:
+    def write_extra(tmp: Path) -> None:
         for i, member in enumerate(members):
             save_model(member, tmp / MEMBERS_FOLDER / str(i))
+        for name, text in (extra_files or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
 
     return write_model_files(directory, cls_name, params, attrs, arrays,
-                             extra=write_members if members else None)
+                             extra=write_extra if members or extra_files else None)
 
 
 MEMBERS_FOLDER = "members"

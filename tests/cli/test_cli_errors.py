@@ -168,6 +168,7 @@ _DATA_COMMANDS = {
     "fit": ["fit", "pop", "-q", "--out", "newmodel", "--data"],
     "evaluate": ["evaluate", "pop", "-q", "--data"],
     "recommend": ["recommend", "--model", "model", "-q", "--data"],
+    "split": ["split", "-q", "--out", "newsplit", "--data"],
 }
 _BAD_DATA = {
     # name: (file, substrings the message must hold, branch fixing the message or None)
@@ -278,6 +279,33 @@ CASES += [
     *_case("ensemble-weights-count", ["ensemble", "recs.csv", "recs.csv", "--weights", "1"], 1, ["weights"]),
     *_case("ensemble-unknown-method", ["ensemble", "recs.csv", "--method", "vote"], 2),
     *_case("ensemble-onto-folder", ["ensemble", "recs.csv", "--out", "thesis"], 1, ["thesis"]),
+    # split, the reading options, config files, run records, model info
+    *_case("split-out-foreign-folder", ["split", "-d", "ratings.csv", "-q", "--out", "thesis"], 1, ["thesis"]),
+    *_case("split-out-file", ["split", "-d", "ratings.csv", "-q", "--out", "afile"], 1, ["afile"]),
+    *_case("split-bad-at", ["split", "-d", "ratings.csv", "--split", "temporal", "--at", "1.5"], 1, ["--at '1.5'"]),
+    *_case("split-unknown-split", ["split", "-d", "ratings.csv", "--split", "halves"], 2),
+    *_case("split-unknown-format", ["split", "-d", "ratings.csv", "--format", "xlsx"], 2),
+    *_case("split-user-col-missing", ["split", "-d", "ratings.csv", "--user-col", "uid", "--out", "s"], 1,
+           ["--user-col 'uid'", "'user', 'item', 'rating'"]),
+    *_case("fit-item-col-position-too-big", ["fit", "pop", "-d", "ratings.csv", "--item-col", "7", "-q"], 1,
+           ["--item-col 7", "3 columns"]),
+    *_case("data-info-unknown-encoding", ["data", "info", "-d", "ratings.csv", "--encoding", "klingon"], 1,
+           ["--encoding 'klingon'"]),
+    *_case("data-info-utf16-as-utf8", ["data", "info", "-d", "utf16.csv", "--encoding", "utf-8"], 1,
+           ["--encoding 'utf-16'"]),
+    *_case("data-info-reading-options-on-demo", ["data", "info", "--sep", ";"], 1, ["--sep", "--data"]),
+    *_case("data-info-reading-options-on-folder", ["data", "info", "-d", "emptydir", "--no-header"], 1,
+           ["--no-header", "emptydir", "single file"]),
+    *_case("evaluate-test-missing", ["evaluate", "recs.csv", "--test", "nope.csv"], 1, ["nope.csv"]),
+    *_case("fit-config-missing", ["fit", "pop", "--config", "nope.toml"], 1, ["nope.toml"]),
+    *_case("fit-config-not-toml", ["fit", "pop", "--config", "ratings.csv"], 1, ["--config ratings.csv",
+                                                                               "not valid TOML"]),
+    *_case("fit-save-config-onto-folder", ["fit", "pop", "-q", "--save-config", "thesis"], 1, ["thesis"]),
+    *_case("fit-runs-is-a-file", ["fit", "pop", "-q", "--out", "m2", "--runs", "afile"], 1, ["afile"]),
+    *_case("runs-best-without-runs", ["runs", "--runs", "emptydir", "--best", "ndcg@10"], 1, ["emptydir"]),
+    *_case("runs-unknown-option", ["runs", "--bogus"], 2),
+    *_case("model-info-missing", ["model", "info", "nomodel"], 1, ["nomodel"]),
+    *_case("model-info-not-a-model", ["model", "info", "thesis"], 1, ["thesis", "not a reclite model"]),
     # models, data, the root
     *_case("models-unknown-option", ["models", "--bogus"], 2),
     *_case("data-info-unknown-option", ["data", "info", "--bogus"], 2),
@@ -567,7 +595,7 @@ def test_fit_and_data_notes_never_reach_stdout(ws):
     fit = invoke("fit", "pop")  # demo data, default --out: notes only
     assert fit.exit_code == 0, fit.stderr
     assert fit.stdout == "" and fit.stderr.startswith("Using the embedded demo dataset")
-    assert sorted(os.listdir(ws / "reclite-model")) == ["arrays.npz", "params.json", "versions.json"]
+    assert sorted(os.listdir(ws / "reclite-model")) == ["arrays.npz", "fit.json", "params.json", "versions.json"]
     info = invoke("data", "info", "--data", "ratings.csv")
     assert info.exit_code == 0 and info.stderr == ""
     assert info.stdout.splitlines()[1].split() == ["users", "6"]

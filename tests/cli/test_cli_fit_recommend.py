@@ -64,8 +64,8 @@ def test_fit_saves_a_model_and_prints_one_summary_line(tmp_path, ratings):
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert re.fullmatch(rf"Fitted ease \(EASE\) on \S+: 6 users x 6 items, 12 interactions in [\d.]+ s; "
-                        rf"saved to {re.escape(str(out))}\n", result.stderr), result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "params.json", "versions.json"]
+                        rf"saved to {re.escape(str(out))} \(deterministic\)\n", result.stderr), result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "fit.json", "params.json", "versions.json"]
 
 
 def test_fit_quiet_prints_nothing(tmp_path, ratings):
