@@ -561,5 +561,4 @@ def combine(*parts: Dataset) -> Dataset:
     t = np.concatenate([d.times for d in parts if d.times is not None]) if all(has_time) else None
     order = np.argsort(key, kind="stable")  # grouped by user, as the readers leave a Dataset
     return Dataset._adopt(u[order], i[order], v[order], None if t is None else t[order],
-                          users=first.users, items=first.items, genres=first.genres, years=first.years,
-                          people=first.people, titles=first.titles, name=first.name)
+                          users=first.users, items=first.items, name=first.name, **first.side_kwargs())

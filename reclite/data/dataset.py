@@ -262,6 +262,15 @@ class Dataset:
         (kept as a read-only mapping).
     titles : array-like of str, optional
         Title per item ("" when unknown).
+    attributes : mapping of str to MultiHot, optional
+        Any other multi-valued categorical item attribute by name: tags, categories,
+        brand, artist... (kept as a read-only mapping; see :meth:`with_item_attributes`).
+        A name may not be one of the other side information's (``genres``, ``years``,
+        ``titles``, ``item_vectors`` or a ``people`` role).
+    item_vectors : array-like of float, optional
+        Item embeddings brought by the user (text or image encoders...), shape
+        ``(n_items, d)``, float32; a row of NaN for an item without one (see
+        :meth:`with_item_vectors`).
     name : str, default=""
         Where the data came from (shown in summaries and run records).
 
@@ -284,11 +293,14 @@ class Dataset:
         years: Any = None,
         people: Mapping[str, MultiHot] | None = None,
         titles: Any = None,
+        attributes: Mapping[str, MultiHot] | None = None,
+        item_vectors: Any = None,
         name: str = "",
         duplicates_merged: int = 0,
     ) -> None:
         self._init(user_idx, item_idx, value, time, users=users, items=items, genres=genres, years=years,
-                   people=people, titles=titles, name=name, duplicates_merged=duplicates_merged, fresh=False)
+                   people=people, titles=titles, attributes=attributes, item_vectors=item_vectors, name=name,
+                   duplicates_merged=duplicates_merged, fresh=False)
 
     @classmethod
     def _adopt(cls, user_idx: np.ndarray, item_idx: np.ndarray, value: np.ndarray | None = None,
@@ -304,7 +316,8 @@ class Dataset:
 
     def _init(self, user_idx: Any, item_idx: Any, value: Any, time: Any, *, users: IdMap, items: IdMap,
               genres: MultiHot | None = None, years: Any = None, people: Mapping[str, MultiHot] | None = None,
-              titles: Any = None, name: str = "", duplicates_merged: int = 0, fresh: bool) -> None:
+              titles: Any = None, attributes: Mapping[str, MultiHot] | None = None, item_vectors: Any = None,
+              name: str = "", duplicates_merged: int = 0, fresh: bool) -> None:
         u = _take(user_idx, INDEX_DTYPE, fresh=fresh)
         i = _take(item_idx, INDEX_DTYPE, fresh=fresh)
         n = len(u)
@@ -340,6 +353,21 @@ class Dataset:
                 raise TypeError(f"people[{role!r}] must be a MultiHot, got {type(mh).__name__}")
             if mh.matrix.shape[0] != n_items:
                 raise ValueError(f"people[{role!r}] has {mh.matrix.shape[0]} rows, expected {n_items}")
+        if not isinstance(attributes, _FrozenMapping):
+            attributes = _FrozenMapping(attributes or {})
+        taken = {"genres", "years", "titles", "item_vectors", *people}
+        for key, mh in attributes.items():
+            if not isinstance(key, str) or not key or key in taken:
+                raise ValueError(f"attribute name {key!r} is not allowed: expected a non-empty name other than "
+                                 f"{', '.join(sorted(taken))}")
+            if not isinstance(mh, MultiHot):
+                raise TypeError(f"attributes[{key!r}] must be a MultiHot, got {type(mh).__name__}")
+            if mh.matrix.shape[0] != n_items:
+                raise ValueError(f"attributes[{key!r}] has {mh.matrix.shape[0]} rows, expected {n_items}")
+        if item_vectors is not None:
+            item_vectors = _take(item_vectors, VALUE_DTYPE, fresh=False)
+            if item_vectors.ndim != 2 or item_vectors.shape[0] != n_items:
+                raise ValueError(f"item_vectors has shape {item_vectors.shape}, expected ({n_items}, d)")
         self._user = u
         self._item = i
         self._value = v
@@ -350,13 +378,17 @@ class Dataset:
         self.years = years
         self.people: Mapping[str, MultiHot] = people
         self.titles = titles
+        self.attributes: Mapping[str, MultiHot] = attributes
+        self.item_vectors = item_vectors
         self.name = name
         self.duplicates_merged = int(duplicates_merged)
         self._matrix: sp.csr_matrix | None = None
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickled arrays come back writeable: freeze them again."""
-        for key in ("_user", "_item", "_value", "_time", "years", "titles"):
+        state.setdefault("attributes", _FrozenMapping({}))  # pickled before attributes existed
+        state.setdefault("item_vectors", None)
+        for key in ("_user", "_item", "_value", "_time", "years", "titles", "item_vectors"):
             a = state.get(key)
             if isinstance(a, np.ndarray) and not _frozen(a):
                 state[key] = _owned(a)
@@ -441,9 +473,44 @@ class Dataset:
         return Dataset._adopt(
             self._user[rows], self._item[rows], self._value[rows],
             None if self._time is None else self._time[rows],
-            users=self.users, items=self.items, genres=self.genres, years=self.years,
-            people=self.people, titles=self.titles, name=self.name,
+            users=self.users, items=self.items, name=self.name, **self.side_kwargs(),
         )
+
+    def side_kwargs(self) -> dict[str, Any]:
+        """The item side information as constructor arguments (shared, not copied: it is frozen)."""
+        return {"genres": self.genres, "years": self.years, "people": self.people, "titles": self.titles,
+                "attributes": self.attributes, "item_vectors": self.item_vectors}
+
+    def with_item_attributes(self, attributes: Any, **read_options: Any) -> Dataset:
+        """A new Dataset with item attributes attached (added, or replacing those of the same name).
+
+        Parameters
+        ----------
+        attributes : ItemAttributes, path, or mapping of str to MultiHot
+            What :func:`reclite.read_item_attributes` returned, a file for it to read
+            (``read_options`` are passed on: ``item=``, ``columns=``, ``sep=``, ``name=``),
+            or MultiHots already in this Dataset's item order.
+
+        Items are matched by raw id. Items of the file that the Dataset does not know
+        are added to the item map (after the known ones, whose indices do not change)
+        with no interactions, so they can be recommended cold; every other piece of side
+        information gets an empty row for them. A file none of whose ids is an item of
+        the Dataset is a :class:`~reclite.errors.DataError` naming the file.
+        """
+        from .attributes import attach_attributes
+
+        return attach_attributes(self, attributes, read_options)
+
+    def with_item_vectors(self, vectors: Any, **read_options: Any) -> Dataset:
+        """A new Dataset with item vectors attached (see :func:`reclite.read_item_vectors`).
+
+        ``vectors`` is what :func:`reclite.read_item_vectors` returned or a path for it
+        to read (``read_options`` are passed on). Items are matched by raw id as in
+        :meth:`with_item_attributes`; items without a vector get a row of NaN.
+        """
+        from .attributes import attach_vectors
+
+        return attach_vectors(self, vectors, read_options)
 
     # ------------------------------------------------------------------ access
     @property
@@ -507,7 +574,8 @@ class Dataset:
 
     @property
     def side_information(self) -> list[str]:
-        """Names of the item side information present: genres, years, titles, and people roles."""
+        """Names of the item side information present: genres, years, people roles, titles,
+        attribute names, item_vectors."""
         out = []
         if self.genres is not None:
             out.append("genres")
@@ -516,6 +584,9 @@ class Dataset:
         out.extend(sorted(self.people))
         if self.titles is not None:
             out.append("titles")
+        out.extend(sorted(self.attributes))
+        if self.item_vectors is not None:
+            out.append("item_vectors")
         return out
 
     def fingerprint(self) -> str:
@@ -523,7 +594,8 @@ class Dataset:
 
         Covers the interactions (users, items, values, times), both id maps (as text, so
         ``7`` and ``"7"`` agree) and the side information: genres, years, people (every
-        role) and titles. Equal Datasets give equal fingerprints however they were built.
+        role), titles, and the attributes and item vectors when there are any. Equal
+        Datasets give equal fingerprints however they were built.
         """
         h = hashlib.sha256()
         for tag, a in (("user", self._user), ("item", self._item), ("value", self._value),
@@ -535,6 +607,12 @@ class Dataset:
         h.update(f"people:{len(self.people)}\0".encode())
         for role in sorted(self.people):
             _hash_multihot(h, f"people.{role}", self.people[role])
+        if self.attributes:  # only when present: the fingerprints of Datasets without them are unchanged
+            h.update(f"attributes:{len(self.attributes)}\0".encode())
+            for key in sorted(self.attributes):
+                _hash_multihot(h, f"attributes.{key}", self.attributes[key])
+        if self.item_vectors is not None:
+            _hash_array(h, "item_vectors", self.item_vectors)
         return h.hexdigest()[:16]
 
     def summary(self) -> dict[str, Any]:
@@ -561,6 +639,11 @@ class Dataset:
             out["items_with_year"] = int(np.isfinite(self.years).sum())
         for role, mh in self.people.items():
             out[role] = len(mh.vocabulary)
+        for key, mh in self.attributes.items():
+            out.setdefault(key, len(mh.vocabulary))  # an attribute named like a count keeps the count
+        if self.item_vectors is not None:
+            out["item_vectors"] = {"dim": int(self.item_vectors.shape[1]),
+                                   "items_with_vector": int(np.isfinite(self.item_vectors).all(axis=1).sum())}
         return out
 
     def __repr__(self) -> str:
