@@ -44,7 +44,7 @@ def read_lastfm(path: PathLike) -> Dataset:
     tag_items, tag_labels = _read_artist_tags(folder)
 
     def tags(items: IdMap) -> dict[str, Any]:
-        if tag_items is None:
+        if tag_items is None or tag_labels is None:
             return {}
         return {"attributes": {"tags": MultiHot.from_pairs(items.to_index(tag_items), tag_labels, len(items))}}
 
