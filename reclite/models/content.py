@@ -379,9 +379,20 @@ class ContentExpanded(Recommender):
                 raise type(exc)(f"ContentExpanded: {label}: {exc}") from None
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
-        fitted = [clone(model).fit(data) for _, model in self._member_specs()]
+        specs = self._member_specs()
+        base = clone(specs[0][1]).fit(data)
+        if not base.supports_history:  # some models know only once fitted (user-based Surprise KNN)
+            raise ParameterError(f"ContentExpanded: the fitted base model {type(base).__name__} cannot score a "
+                                 "history, which the expansion needs; choose a base that can (EASE, ItemKNN, "
+                                 "RP3beta, ALS...)")
+        probe = sp.csr_matrix((np.ones(1, dtype=VALUE_DTYPE), [0], [0, 1]), shape=(1, base.n_items_))
+        try:
+            base._score(np.full(1, -1, dtype=INDEX_DTYPE), probe)
+        except NotImplementedError:
+            raise ParameterError(f"ContentExpanded: the base model {type(base).__name__} ranks lists but has no "
+                                 "scores to give an expanded history; choose a model with scores") from None
         self.member_labels_ = ["base", "content"]
-        self.members_ = fitted
+        self.members_ = [base, clone(specs[1][1]).fit(data)]
 
     def expand(self, base_rows: sp.csr_matrix, content_scores: np.ndarray) -> sp.csr_matrix:
         """``base_rows`` plus, per row, its ``n_expand`` best warm unseen items by content score,
