@@ -345,7 +345,7 @@ def _read_npy(p: Path, ids: Any) -> ItemVectors:
                         "expected one id per row")
     bad = ~np.isfinite(arr.astype(np.float64)).all(axis=1)
     if bad.any():
-        raise DataError(f"{label}: row {int(np.argmax(bad)) + 1} (item {raw[int(np.argmax(bad))]!r}) holds a "
+        raise DataError(f"{label}: row {int(np.argmax(bad)) + 1} (item {raw[int(np.argmax(bad))].item()!r}) holds a "
                         f"value that is not a finite number ({int(bad.sum()):,} such rows in all)")
     return _vectors(label, raw, arr)
 
@@ -355,7 +355,7 @@ def _vectors(label: str, raw: np.ndarray, arr: np.ndarray) -> ItemVectors:
         raise DataError(f"{label}: no vectors")
     dup = pd.Index(raw).duplicated()
     if dup.any():
-        raise DataError(f"{label}: item {raw[int(np.argmax(dup))]!r} has more than one vector; expected one "
+        raise DataError(f"{label}: item {raw[int(np.argmax(dup))].item()!r} has more than one vector; expected one "
                         "row per item")
     if np.abs(arr).max() > np.finfo(np.float32).max:
         raise DataError(f"{label}: holds values beyond float32's range; expected numbers within +-3.4e38")
@@ -396,7 +396,7 @@ def _match(ds: Dataset, raw: np.ndarray, source: str) -> tuple[IdMap, dict[str, 
     """``ds``'s item map extended by the ids of ``raw`` it does not know; a DataError when none match."""
     idx = ds.items.to_index(raw, missing="negative")
     if len(raw) and not (idx >= 0).any():
-        theirs = ", ".join(map(repr, raw[:3].tolist()))
+        theirs = ", ".join(map(repr, np.asarray(raw)[:3].tolist()))
         ours = ", ".join(map(repr, ds.items.ids[:3].tolist()))
         raise DataError(f"{source}: none of its {len(raw):,} item ids (e.g. {theirs}) is an item of "
                         f"{ds.name or 'the Dataset'} (whose item ids are e.g. {ours}); check the item column")

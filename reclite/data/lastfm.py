@@ -89,7 +89,7 @@ def _read_artist_tags(folder: Path) -> tuple[np.ndarray, np.ndarray] | tuple[Non
     where = vocab.index.get_indexer(tag_ids)
     hit = first_hit(where < 0)
     if hit is not None:
-        raise DataError(f"{u.label}: {u.where(hit[0])}: tagID {tag_ids[hit[0]]!r} is not in {names.name}"
+        raise DataError(f"{u.label}: {u.where(hit[0])}: tagID {tag_ids[hit[0]].item()!r} is not in {names.name}"
                         + (f" ({hit[1]:,} such rows in all)" if hit[1] > 1 else ""))
     labels = vocab.to_numpy()[where]
     keep = labels != ""
