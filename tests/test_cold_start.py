@@ -94,3 +94,18 @@ def test_evaluate_bad_options(demo):
     with pytest.raises(ParameterError, match=r"user_groups\['a'\] must be \(min, max\) training interactions "
                                              r"with 0 <= min <= max \(max None: no bound\), got \(5, 1\)"):
         reclite.evaluate(reclite.Popularity(), train, test, user_groups={"a": (5, 1)})
+
+
+def test_readme_content_example_runs_as_written(tmp_path, monkeypatch):
+    """The README's "Content and cold start" block, run as written on the demo data."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Content and cold start", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    (tmp_path / "item_tags.csv").write_text("item,tags\n1,space|robots\n2,robots\n9999,space\n")
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - the project's own README
+    ds, content = scope["ds"], scope["content"]
+    assert ds.n_items == 1501 and ds.attributes["tags"].labels_of(ds.items.to_index([9999])[0]) == ["space"]
+    assert content.similar_items([9999], k=1)["similar"].tolist() == [1]  # the one other "space" item
