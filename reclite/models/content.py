@@ -60,10 +60,8 @@ def _year_block(years: np.ndarray, width: int) -> sp.csr_matrix:
     """One-hot of the ``width``-year bucket of each release year (none where unknown), TF-IDF weighted."""
     y = np.asarray(years, dtype=np.float64)
     known = np.flatnonzero(np.isfinite(y))
-    bucket = (np.floor(y[known] / width)).astype(np.int64)
-    codes, uniq = (np.unique(bucket, return_inverse=True)[1], np.unique(bucket)) if len(known) else (
-        np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
-    counts = sp.csr_matrix((np.ones(len(known)), (known, codes)), shape=(len(y), len(uniq)))
+    uniq, codes = np.unique(np.floor(y[known] / width).astype(np.int64), return_inverse=True)
+    counts = sp.csr_matrix((np.ones(len(known)), (known, codes.reshape(-1))), shape=(len(y), len(uniq)))
     return _tfidf(counts)
 
 

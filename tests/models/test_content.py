@@ -253,3 +253,19 @@ def test_hybrid_given_models_saves_as_json(tmp_path, data):
     loaded = reclite.load_model(tmp_path / "h")
     assert loaded.base == ["ease", reclite.EASE(l2=50.0).get_params()]
     pd.testing.assert_frame_equal(loaded.recommend(k=5), model.recommend(k=5))
+
+
+def test_year_buckets_and_title_words_by_hand():
+    ds = reclite.Dataset([0, 0], [0, 1], users=reclite.IdMap([1]), items=reclite.IdMap(range(4)),
+                         years=[1995.0, np.nan, 1999.0, 2003.0],
+                         titles=["Star Wars (1977)", "The Matrix (1999)", "Star Trek (1979)", ""])
+    years = reclite.ContentEmbedding(blocks=["years"]).fit(ds).item_embeddings_.toarray()
+    # buckets 1990s, 1990s, 2000s; no year: no vector
+    np.testing.assert_allclose(years, [[1, 0], [0, 0], [1, 0], [0, 1]])
+    titles = reclite.ContentEmbedding(blocks=["titles"]).fit(ds)
+    sim = titles._similar(np.array([0]))[0]
+    # "star" is shared with Star Trek; "the" is a stop word and "(1977)" no word: nothing shared with Matrix
+    assert sim[2] > 0 and sim[1] == 0 and sim[3] == 0
+    idf = np.log(5 / 3) + 1  # smoothed idf of "star" (2 of 4 titles); "wars", "trek": log(5 / 2) + 1
+    other = np.log(5 / 2) + 1
+    assert sim[2] == pytest.approx(idf**2 / (idf**2 + other**2), rel=1e-6)
