@@ -3,7 +3,9 @@
 =======================  ================================================================
 module                   holds
 =======================  ================================================================
-``idmap``, ``dataset``   :class:`IdMap`, :class:`Dataset` and :class:`MultiHot`
+``idmap``, ``dataset``   :class:`IdMap`, :class:`Dataset`
+``multihot``             :class:`MultiHot` and the helpers that keep arrays frozen
+``_side``                attaching item attributes and vectors to a Dataset by raw id
 ``_files``               a data file's bytes and text: compression, encodings;
                          :func:`read_text_lines`
 ``_table``               a delimited text (or parquet) file as a table: separator

@@ -122,13 +122,12 @@ class ContentEmbedding(Recommender):
     block_weights : dict of str to float, optional
         Weight of each block (default 1.0 each; 0 drops the block).
     n_components : int, optional
-        Dimensions kept by ``TruncatedSVD`` (latent semantic analysis); None keeps the
-        sparse TF-IDF space (exact, and often better for few labels). When the stacked
-        space has no more columns than this, it is kept as it is (dense).
+        Dimensions kept by ``TruncatedSVD`` (latent semantic analysis; its randomized
+        solver is seeded with 0, so a fit is reproducible); None keeps the sparse TF-IDF
+        space (exact). When the stacked space has no more columns than this, it is kept
+        as it is (dense).
     year_bucket : int, default=10
         Width in years of the release-year buckets.
-    random_state : int, default=0
-        Seed of ``TruncatedSVD``'s randomized solver.
     confidence : str, default="binary"
         Confidence expression; it weighs the items of a user's profile.
     alpha : float, default=1.0
@@ -162,13 +161,11 @@ class ContentEmbedding(Recommender):
     }
 
     def __init__(self, *, blocks: list | None = None, block_weights: dict | None = None,
-                 n_components: int | None = None, year_bucket: int = 10, random_state: int | None = 0,
-                 confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
+                 n_components: int | None = None, year_bucket: int = 10, confidence: str = "binary", alpha: float = 1.0, confidence_params: dict | None = None) -> None:
         self.blocks = blocks
         self.block_weights = block_weights
         self.n_components = n_components
         self.year_bucket = year_bucket
-        self.random_state = random_state
         self.confidence = confidence
         self.alpha = alpha
         self.confidence_params = confidence_params
@@ -190,8 +187,6 @@ class ContentEmbedding(Recommender):
         if self.n_components is not None:
             check_int(self.n_components, "n_components", min_val=1, owner=self)
         check_int(self.year_bucket, "year_bucket", min_val=1, owner=self)
-        if self.random_state is not None:
-            check_int(self.random_state, "random_state", min_val=0, owner=self)
 
     def _fit(self, C: sp.csr_matrix, data: Dataset) -> None:
         have = content_blocks(data)
@@ -223,7 +218,7 @@ class ContentEmbedding(Recommender):
             if int(self.n_components) < X.shape[1]:
                 from sklearn.decomposition import TruncatedSVD
 
-                Z = TruncatedSVD(int(self.n_components), random_state=self.random_state).fit_transform(X)
+                Z = TruncatedSVD(int(self.n_components), random_state=0).fit_transform(X)
             else:
                 Z = X.toarray()
             E = np.ascontiguousarray(normalize(Z), dtype=VALUE_DTYPE)

@@ -15,7 +15,7 @@ import pytest
 import reclite
 from reclite import split
 from reclite.data.attributes import ItemAttributes, ItemVectors
-from reclite.errors import DataError, ParameterError
+from reclite.errors import DataError, ParameterError, ParameterTypeError
 
 
 def write(path, text: str):
@@ -103,7 +103,7 @@ def test_missing_attribute_file():
 # ---------------------------------------------------------------------- attaching attributes
 def test_with_item_attributes_matches_raw_ids_and_adds_cold_items(tiny, tmp_path):
     f = write(tmp_path / "a.csv", "item,tags\nx,funny|dark\nw,funny\nnew,scary\n")
-    ds = tiny.with_item_attributes(f)
+    ds = tiny.with_item_attributes(reclite.read_item_attributes(f))
     assert ds.items.ids.tolist() == ["w", "x", "y", "z", "new"]  # known indices kept, the new item last
     assert ds.n_items == 5 and len(ds) == len(tiny) and ds.n_users == tiny.n_users
     tags = ds.attributes["tags"]
@@ -123,18 +123,19 @@ def test_with_item_attributes_matches_raw_ids_and_adds_cold_items(tiny, tmp_path
 def test_with_item_attributes_errors(tiny, tmp_path):
     f = write(tmp_path / "a.csv", "item,tags\nq,funny\nr,dark\n")
     with pytest.raises(DataError) as err:
-        tiny.with_item_attributes(f)
+        tiny.with_item_attributes(reclite.read_item_attributes(f))
     assert str(err.value) == (f"{f}: none of its 2 item ids (e.g. 'q', 'r') is an item of tiny (whose item ids "
                               "are e.g. 'w', 'x', 'y'); check the item column")
     g = write(tmp_path / "g.csv", "item,genres\nw,x\n")
     with pytest.raises(ParameterError, match="attribute 'genres' would hide the Dataset's own genres"):
-        tiny.with_item_attributes(g)
-    with pytest.raises(ParameterError, match="sep only apply when reading a file"):
-        tiny.with_item_attributes({}, sep=",")
+        tiny.with_item_attributes(reclite.read_item_attributes(g))
+    with pytest.raises(ParameterTypeError, match="read a file with reclite.read_item_attributes first"):
+        tiny.with_item_attributes(str(g))
 
 
 def test_attributes_travel_with_subset_split_combine_pickle_and_fingerprint(tiny, tmp_path):
-    ds = tiny.with_item_attributes(write(tmp_path / "a.csv", "item,tags\nx,funny|dark\nw,funny\n"))
+    ds = tiny.with_item_attributes(reclite.read_item_attributes(write(tmp_path / "a.csv",
+                                                                      "item,tags\nx,funny|dark\nw,funny\n")))
     part = ds.subset([0, 1])
     assert part.attributes["tags"] is ds.attributes["tags"]
     train, test = split.random_holdout(ds, 0.5, random_state=0)
@@ -143,8 +144,8 @@ def test_attributes_travel_with_subset_split_combine_pickle_and_fingerprint(tiny
     again = pickle.loads(pickle.dumps(ds))
     assert again.fingerprint() == ds.fingerprint() and again.attributes["tags"].labels_of(1) == ["dark", "funny"]
     # attributes change the fingerprint; a Dataset without any keeps its old one
-    assert ds.fingerprint() != tiny.with_item_attributes(
-        write(tmp_path / "b.csv", "item,tags\nx,funny\nw,funny\n")).fingerprint()
+    assert ds.fingerprint() != tiny.with_item_attributes(reclite.read_item_attributes(
+        write(tmp_path / "b.csv", "item,tags\nx,funny\nw,funny\n"))).fingerprint()
     assert tiny.with_item_attributes({}).fingerprint() == tiny.fingerprint()
     with pytest.raises(TypeError):
         ds.attributes["more"] = ds.attributes["tags"]  # type: ignore[index]
