@@ -32,7 +32,7 @@ Protocol (fixed seeds; nothing is chosen on the test set):
    content model there). ``items="all"`` ranks the whole catalogue, where a collaborative
    model cannot reach a cold item at all.
 
-Run from the repository root (ml-latest-small: about 16 minutes on 2 shared cores; run it niced)::
+Run from the repository root (ml-latest-small: 16 to 25 minutes on 2 shared cores, identical numbers in two runs; run it niced)::
 
     nice -n 10 python benchmarks/accuracy_content.py --datasets ml-latest-small
     nice -n 10 python benchmarks/accuracy_content.py --datasets hetrec2011-lastfm-2k --bases itemknn
