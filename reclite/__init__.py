@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
     "read_movielens": "reclite.data.movielens",
     "read_movie_competition": "reclite.data.competition",
     "read_dataset": "reclite.data.detect",
+    "read_item_attributes": "reclite.data.attributes",
+    "read_item_vectors": "reclite.data.attributes",
     "demo_dataset": "reclite.data.demo",
     "synthetic_dataset": "reclite.data.synthetic",
     # ranking, confidence, evaluation
@@ -42,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "BPR": "reclite.models.factor",
     "LMF": "reclite.models.factor",
     "SurpriseRecommender": "reclite.models.surprise",
+    "ContentEmbedding": "reclite.models.content",
+    "ContentExpanded": "reclite.models.content",
     # ensembles
     "RankVote": "reclite.ensemble",
     "ScoreBlend": "reclite.ensemble",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -188,8 +188,41 @@ def _seen_equals(model: Any, train_csr: sp.csr_matrix) -> bool:
                 and np.array_equal(seen.indices, train_csr.indices))
 
 
+def _candidates(items: Any, train: Dataset, test: Dataset) -> np.ndarray | None:
+    """``items=`` of :func:`evaluate` as item indices to rank (None: every item)."""
+    if isinstance(items, str):
+        if items == "all":
+            return None
+        if items == "test":
+            return np.unique(test.item_idx).astype(INDEX_DTYPE)
+        raise ParameterError(f"items must be 'all', 'test' or a list of item ids, got {items!r}")
+    if items is None:
+        return None
+    return train.items.to_index(np.atleast_1d(np.asarray(items)))
+
+
+def _check_groups(user_groups: Any) -> list[tuple[str, tuple[int, int | None]]] | None:
+    """``user_groups=`` as (label, (lo, hi)) pairs, checked."""
+    if user_groups is None:
+        return None
+    if not isinstance(user_groups, Mapping) or not user_groups:
+        raise ParameterTypeError(f"user_groups must be a non-empty dict of label -> (min, max) training "
+                                 f"interactions, e.g. {{'<=5': (1, 5), '>5': (6, None)}}, got {user_groups!r}")
+    out = []
+    for label, rng in user_groups.items():
+        ok = (isinstance(rng, (tuple, list)) and len(rng) == 2 and isinstance(rng[0], (int, np.integer))
+              and not isinstance(rng[0], bool) and rng[0] >= 0
+              and (rng[1] is None or (isinstance(rng[1], (int, np.integer)) and not isinstance(rng[1], bool)
+                                      and rng[1] >= rng[0])))
+        if not ok:
+            raise ParameterError(f"user_groups[{label!r}] must be (min, max) training interactions with "
+                                 f"0 <= min <= max (max None: no bound), got {rng!r}")
+        out.append((str(label), (int(rng[0]), None if rng[1] is None else int(rng[1]))))
+    return out
+
+
 def _fold_in_lists(
-    model: Any, users: np.ndarray, fold_in: Dataset, k: int, max_memory: Any,
+    model: Any, users: np.ndarray, fold_in: Dataset, k: int, max_memory: Any, cand: np.ndarray | None = None,
 ) -> np.ndarray:
     """Top-k for users the model never saw, each described only by their fold-in items
     (``Recommender.recommend_indices_from_history``, batched within ``max_memory``)."""
@@ -200,7 +233,8 @@ def _fold_in_lists(
     if fold_in.has_time:  # for a confidence that weighs items by recency ("time")
         times = sp.csr_matrix((fold_in.times, (fold_in.user_idx, fold_in.item_idx)),
                               shape=(fold_in.n_users, fold_in.n_items))[users]
-    idx, _ = model.recommend_indices_from_history(fold_in.matrix()[users], k, times=times, max_memory=max_memory)
+    idx, _ = model.recommend_indices_from_history(fold_in.matrix()[users], k, times=times, items=cand,
+                                                  max_memory=max_memory)
     return idx
 
 
@@ -216,6 +250,8 @@ def evaluate(
     *,
     fold_in: Dataset | None = None,
     exclude: Dataset | Sequence[Dataset] | None = None,
+    items: Any = "all",
+    user_groups: Mapping[str, Any] | None = None,
     show_progress: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Full-ranking evaluation of a model: every test user against every item.
@@ -272,6 +308,17 @@ def evaluate(
         RecBole does, whether the model was fitted on train or refitted on train and
         valid. A test pair that is also in ``exclude`` can never be hit (a
         :class:`~reclite.errors.DataWarning` counts them). Not with ``fold_in``.
+    items : "all", "test" or array-like of raw item ids, default="all"
+        The items ranked: every item; only the items that have a test interaction
+        (with :func:`reclite.split.cold_items`: the held-out items, so the metrics say
+        how well new items reach the right users, as cold-start papers measure); or
+        these items.
+    user_groups : dict of str to (int, int or None), optional
+        Report by history length: ``{"<=5": (1, 5), ">5": (6, None)}`` gives one
+        summary per group of users whose number of training interactions lies in the
+        inclusive range (None: no upper bound); the summary then starts with a
+        ``group`` column, one row per group and cut-off (a group may be empty:
+        ``n_users`` 0, metrics NaN). The per-user frame is not grouped.
     show_progress : bool, default=False
 
     Returns
@@ -307,6 +354,8 @@ def evaluate(
         parse_memory(max_memory)
     per_user = check_bool(per_user, "per_user")
     show_progress = check_bool(show_progress, "show_progress")
+    cand = _candidates(items, train, test)
+    groups = _check_groups(user_groups)
     if not _fitted(model):
         log.info("fitting %s on the training split", type(model).__name__)
         model.fit(train)
@@ -322,19 +371,31 @@ def evaluate(
         warnings.warn("no user has a test item: nothing to evaluate", RuntimeWarning, stacklevel=2)
         topk = np.empty((0, min(kmax, train.n_items)), dtype=INDEX_DTYPE)
     elif fold_in is not None:
-        topk = _fold_in_lists(model, users, fold_in, kmax, max_memory)
+        topk = _fold_in_lists(model, users, fold_in, kmax, max_memory, cand)
     else:
         extra = _excluded_rows(model, excludes, train, users, T)  # None without exclude=
         train_csr = train.matrix()
         if _seen_equals(model, train_csr):  # the model holds exactly train: its own filter
             del train_csr  # not needed while scoring
-            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, exclude=extra,
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=True, exclude=extra, items=cand,
                                               max_memory=max_memory, show_progress=show_progress)
         else:
-            topk, _ = model.recommend_indices(users, kmax, filter_seen=False,
+            topk, _ = model.recommend_indices(users, kmax, filter_seen=False, items=cand,
                                               exclude=train_csr if extra is None else train_csr + extra,
                                               max_memory=max_memory, show_progress=show_progress)
-    return _results(topk, users, T, test, train, names, ks, train.n_items, per_user)
+    if groups is None:
+        return _results(topk, users, T, test, train, names, ks, train.n_items, per_user)
+    n_train = np.bincount(train.user_idx, minlength=train.n_users)[users]
+    parts = []
+    for label, (lo, hi) in groups:
+        sel = (n_train >= lo) & (n_train <= (np.inf if hi is None else hi))
+        part = _results(topk[sel], users[sel], T[sel], test, train, names, ks, train.n_items, False)
+        assert isinstance(part, pd.DataFrame)
+        parts.append(part.assign(group=label)[["group", *part.columns]])
+    summary = pd.concat(parts, ignore_index=True)
+    if not per_user:
+        return summary
+    return summary, _results(topk, users, T, test, train, names, ks, train.n_items, True)[1]
 
 
 def evaluate_recommendations(

@@ -1,5 +1,5 @@
 """Train/test splits of a Dataset: per-user holdouts, time cut-offs, k folds, new users,
-and train/valid/test.
+new items (cold_items) and train/valid/test.
 
 Every split returns Datasets made with :meth:`Dataset.subset`, so train and test (and
 valid) share the input's IdMaps (same indices, same side information) and together hold
@@ -50,6 +50,7 @@ __all__ = [
     "train_valid_test",
     "ThreeWaySplit",
     "combine",
+    "cold_items",
 ]
 
 
@@ -193,6 +194,46 @@ def random_holdout(
     n_test = _holdout_counts(counts, test_size, min_train)
     rank = _random_rank(ds, rng)
     return _split(ds, rank < n_test[ds.user_idx])
+
+
+def cold_items(ds: Dataset, test_size: float = 0.1, random_state: RNGInput = None) -> Split:
+    """A random share of the items held out completely: all their interactions go to test.
+
+    Evaluates how well items nobody interacted with in training (new items of a
+    catalogue) reach the right users: a collaborative model cannot rank them, a
+    content model can. ``round(test_size * n)`` of the ``n`` items with interactions
+    (at least 1, at most ``n - 1``) are drawn uniformly at random; train holds every
+    interaction of the other items. Rank only the held-out items with
+    ``evaluate(model, train, test, items="test")``, as cold-start papers do.
+
+    Parameters
+    ----------
+    ds : Dataset
+    test_size : float, default=0.1
+        Share of the items (those with interactions) held out, in (0, 1).
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    Split
+        ``(train, test)``: no item has interactions in both.
+
+    Examples
+    --------
+    >>> import reclite
+    >>> train, test = reclite.split.cold_items(reclite.demo_dataset(), 0.1, random_state=0)
+    """
+    _check_ds(ds)
+    test_size = check_fraction(test_size, "test_size")
+    rng = check_random_state(random_state)
+    active = np.flatnonzero(np.bincount(ds.item_idx, minlength=ds.n_items))
+    if len(active) < 2:
+        raise DataError(f"{ds.name or 'data'}: cold_items needs at least 2 items with interactions, found "
+                        f"{len(active)}")
+    n_cold = int(min(max(1, np.floor(test_size * len(active) + 0.5)), len(active) - 1))
+    held = np.zeros(ds.n_items, dtype=bool)
+    held[rng.choice(active, size=n_cold, replace=False)] = True
+    return _split(ds, held[ds.item_idx])
 
 
 def leave_last_out(ds: Dataset, n: int = 1, *, min_train: int = 1) -> Split:
@@ -561,5 +602,4 @@ def combine(*parts: Dataset) -> Dataset:
     t = np.concatenate([d.times for d in parts if d.times is not None]) if all(has_time) else None
     order = np.argsort(key, kind="stable")  # grouped by user, as the readers leave a Dataset
     return Dataset._adopt(u[order], i[order], v[order], None if t is None else t[order],
-                          users=first.users, items=first.items, genres=first.genres, years=first.years,
-                          people=first.people, titles=first.titles, name=first.name)
+                          users=first.users, items=first.items, name=first.name, **first.side_kwargs())

@@ -42,6 +42,9 @@ MODEL_PARAMS: dict[str, dict] = {
     "lmf": {"factors": 2, "regularization": 0.6, "iterations": 30, "random_state": 0, "num_threads": 1},
     "surprise_svd": {"random_state": 0},
     "surprise_knn": {"random_state": 0},
+    "content": {},
+    # the hybrid: its models in the JSON form [registry name, parameters]
+    "content_expand": {"base": ["ease", {"l2": 5.0}], "n_expand": 3},
     # ensembles: members in the JSON form (label, registry name, parameters), with the fast settings above
     "rankvote": {"estimators": [["ease", "ease", {"l2": 5.0}], ["itemknn", "itemknn", {"k_neighbors": 10}],
                                 ["als", "als", {"factors": 2, "regularization": 0.05, "iterations": 15,
@@ -58,6 +61,13 @@ NOT_PLANTED = {
     "pop": "ranks every user alike",
     "surprise_svd": _RATING_MODEL,
     "surprise_knn": _RATING_MODEL,
+}
+
+# models that cannot fit on a bare matrix (no side information), and what their error names
+NEEDS_SIDE_INFORMATION = {
+    "genre_rule": "genres",
+    "content": "side information",
+    "content_expand": "side information",
 }
 
 N_PER_GROUP_USERS = 20
@@ -272,8 +282,8 @@ def check_similar_items(name, tmp_path):
 def check_fit_on_sparse_matrix(name, tmp_path):
     ds = planted_dataset()
     model = make_model(name)
-    if name == "genre_rule":
-        with pytest.raises(reclite.DataError, match="genres"):
+    if name in NEEDS_SIDE_INFORMATION:
+        with pytest.raises(reclite.DataError, match=NEEDS_SIDE_INFORMATION[name]):
             model.fit(ds.matrix())
         return
     with warnings.catch_warnings():

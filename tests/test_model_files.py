@@ -60,6 +60,8 @@ BAD_VALUES: dict[str, tuple[str, Any]] = {
     "surprise_knn": ("max_candidates", -5),
     "rankvote": ("top_n", 0),
     "blend": ("normalize", "max"),
+    "content": ("n_components", 0),
+    "content_expand": ("n_expand", -1),
 }
 
 
@@ -96,6 +98,9 @@ class Saved:
                 out[attr] = spec
         return out
 
+
+#: parameters (besides the ensembles' members and weights) that take a JSON list
+LIST_PARAMETERS = {"content": ("blocks",), "content_expand": ("base", "content")}
 
 _SAVED: dict[str, Saved] = {}
 
@@ -228,7 +233,8 @@ def test_unknown_missing_and_mistyped_parameters(store, name):
     meta, _ = saved.copies()
     meta["params"]["n_factorz"] = 8  # an extra key, added by hand
     # every model has alpha but the ensembles (each member weighs the data itself); they have top_n/normalize
-    some = next(p for p in ("alpha", "top_n", "normalize") if p in meta["params"])
+    # (ContentExpanded: each of its models weighs the data itself; it has n_expand)
+    some = next(p for p in ("alpha", "top_n", "normalize", "n_expand") if p in meta["params"])
     assert_names(refused(saved.write(meta)), "params.json", "parameter", "n_factorz",
                  f"is not a parameter of {type(saved.model).__name__}", some)
     meta, _ = saved.copies()
@@ -238,7 +244,8 @@ def test_unknown_missing_and_mistyped_parameters(store, name):
     for pname in meta["params"]:
         meta, _ = saved.copies()
         meta["params"][pname] = [1, 2]
-        takes_lists = getattr(type(saved.model), "_member_attribute", None) and pname in ("estimators", "weights")
+        takes_lists = (getattr(type(saved.model), "_member_attribute", None) and pname in ("estimators", "weights")
+                       or pname in LIST_PARAMETERS.get(name, ()))
         assert_names(refused(saved.write(meta)), "params.json", "parameter", pname,
                      *(("= [1, 2] is not valid",) if takes_lists else
                        ("= [1, 2] has the wrong type: expected", "found list")))

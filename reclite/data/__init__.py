@@ -3,7 +3,9 @@
 =======================  ================================================================
 module                   holds
 =======================  ================================================================
-``idmap``, ``dataset``   :class:`IdMap`, :class:`Dataset` and :class:`MultiHot`
+``idmap``, ``dataset``   :class:`IdMap`, :class:`Dataset`
+``multihot``             :class:`MultiHot` and the helpers that keep arrays frozen
+``_side``                attaching item attributes and vectors to a Dataset by raw id
 ``_files``               a data file's bytes and text: compression, encodings;
                          :func:`read_text_lines`
 ``_table``               a delimited text (or parquet) file as a table: separator
@@ -13,6 +15,8 @@ module                   holds
 ``movielens``            :func:`read_movielens`
 ``competition``          :func:`read_movie_competition`
 ``lastfm``               HetRec 2011 Last.fm
+``attributes``           :func:`read_item_attributes`, :func:`read_item_vectors` (item
+                         side information of any kind, attached by raw id)
 ``detect``               :func:`read_dataset`: which layout a path holds
 ``demo``, ``synthetic``  the embedded demo data and the seeded generator
 =======================  ================================================================
@@ -81,6 +85,7 @@ Encoding
 """
 
 from ._files import read_text_lines
+from .attributes import read_item_attributes, read_item_vectors
 from .competition import read_movie_competition
 from .dataset import Dataset, MultiHot
 from .detect import read_dataset
@@ -89,4 +94,4 @@ from .idmap import IdMap
 from .movielens import read_movielens
 
 __all__ = ["Dataset", "MultiHot", "IdMap", "read_csv", "read_movielens", "read_movie_competition",
-           "read_dataset", "read_text_lines"]
+           "read_dataset", "read_text_lines", "read_item_attributes", "read_item_vectors"]

@@ -23,7 +23,7 @@ from .._typing import TIME_DTYPE
 from ..errors import DataError, ParameterTypeError
 from ._table import Column, Problem, Table, first_hit, fmt_value, quote_list, raise_first
 from .dataset import Dataset
-from .idmap import IdMap, as_id_array
+from .idmap import IdMap, as_id_array, union_ids
 
 #: the folder of the readers: warnings point at the first frame outside it
 _DATA_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -230,20 +230,10 @@ def checked_interactions(table: Table, pos: dict[str, int | None]) -> Interactio
 
 
 # --------------------------------------------------------------------------- building datasets
-def _union_ids(*arrays: np.ndarray) -> np.ndarray:
-    """Concatenate raw-id arrays; when integer and text ids meet, all become text."""
-    arrs = [as_id_array(a) for a in arrays if a is not None and len(a)]
-    if not arrs:
-        return np.empty(0, dtype=np.int64)
-    if len({a.dtype.kind for a in arrs}) > 1:
-        arrs = [a.astype(str) for a in arrs]
-    return np.concatenate(arrs)
-
-
 def build_dataset(inter: Interactions, name: str, *, extra_items: Sequence[np.ndarray] = (),
            side: Any = None) -> Dataset:
     """Dataset from checked interactions; ``side(items) -> dict`` adds side information."""
-    items, _ = IdMap.from_values(_union_ids(inter.item, *extra_items), name="item")
+    items, _ = IdMap.from_values(union_ids(inter.item, *extra_items), name="item")
     frame = {"user": inter.user, "item": inter.item}
     if inter.value is not None:
         frame["value"] = inter.value

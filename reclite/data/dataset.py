@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,82 +13,11 @@ import scipy.sparse as sp
 
 from .._typing import INDEX_DTYPE, TIME_DTYPE, VALUE_DTYPE
 from ..errors import DataError, DataWarning
+from ._side import attach_attributes, attach_vectors
 from .idmap import IdMap
+from .multihot import MultiHot, _frozen, _owned
 
 __all__ = ["Dataset", "MultiHot", "user_time_order"]
-
-
-@dataclass(frozen=True, eq=False)
-class MultiHot:
-    """Item x label membership (genres, directors, writers...).
-
-    Immutable: the matrix's ``data``, ``indices`` and ``indptr`` and the vocabulary are
-    read-only arrays (a matrix or vocabulary given here is copied unless it already is),
-    so Datasets and their splits share a MultiHot safely.
-
-    Attributes
-    ----------
-    matrix : csr_matrix of shape (n_items, n_labels), float32
-        1.0 where the item carries the label (canonical: sorted indices, no duplicates).
-    vocabulary : ndarray of str, shape (n_labels,)
-        Label names, in column order.
-    """
-
-    matrix: sp.csr_matrix
-    vocabulary: np.ndarray
-
-    def __post_init__(self) -> None:
-        m = self.matrix
-        if not (type(m) is sp.csr_matrix and m.dtype == VALUE_DTYPE
-                and all(_frozen(a) for a in (m.data, m.indices, m.indptr))):
-            if not sp.issparse(m):
-                raise TypeError(f"MultiHot.matrix must be a scipy sparse matrix, got {type(m).__name__}")
-            m = sp.csr_matrix(m, dtype=VALUE_DTYPE, copy=True)
-            m.sum_duplicates()
-            m.eliminate_zeros()
-            m.sort_indices()
-            _freeze_csr(m)
-        vocab = np.asarray(self.vocabulary)
-        if not (vocab.dtype.kind == "U" and _frozen(vocab)):
-            vocab = _owned(vocab.astype(str))
-        if vocab.shape != (m.shape[1],):
-            raise ValueError(f"MultiHot vocabulary has shape {vocab.shape}, expected ({m.shape[1]},) "
-                             "(one label per matrix column)")
-        object.__setattr__(self, "matrix", m)
-        object.__setattr__(self, "vocabulary", vocab)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:  # unpickled arrays come back writeable
-        m = state["matrix"]
-        _freeze_csr(m)
-        object.__setattr__(self, "matrix", m)
-        object.__setattr__(self, "vocabulary", _owned(np.asarray(state["vocabulary"])))
-
-    @classmethod
-    def from_pairs(cls, item_idx: np.ndarray, labels: np.ndarray, n_items: int,
-                   vocabulary: np.ndarray | None = None) -> MultiHot:
-        """Build from (item index, label) pairs; repeated pairs count once."""
-        labels = np.asarray(labels).astype(str)
-        if vocabulary is None:
-            codes, vocab = pd.factorize(labels, sort=True)
-            vocab = np.asarray(vocab).astype(str)
-        else:
-            vocab = np.asarray(vocabulary).astype(str)
-            codes = pd.Index(vocab).get_indexer(labels)
-            keep = codes >= 0
-            codes, item_idx = codes[keep], np.asarray(item_idx)[keep]
-        m = sp.csr_matrix(
-            (np.ones(len(codes), dtype=VALUE_DTYPE), (np.asarray(item_idx), codes)),
-            shape=(n_items, len(vocab)), dtype=VALUE_DTYPE,
-        )
-        m.sum_duplicates()
-        m.data[:] = 1.0
-        m.sort_indices()
-        _freeze_csr(m)  # fresh: frozen here, so the constructor takes it without a copy
-        return cls(m, _owned(vocab.copy()))
-
-    def labels_of(self, item_idx: int) -> list[str]:
-        row = self.matrix.indices[self.matrix.indptr[item_idx]:self.matrix.indptr[item_idx + 1]]
-        return self.vocabulary[row].tolist()
 
 
 def user_time_order(user_idx: np.ndarray, times: np.ndarray, n_users: int) -> np.ndarray:
@@ -111,44 +39,6 @@ def user_time_order(user_idx: np.ndarray, times: np.ndarray, n_users: int) -> np
     rank = np.empty(len(t), dtype=np.int64)
     rank[np.argsort(t, kind="stable")] = np.arange(len(t), dtype=np.int64)
     return np.argsort(u * len(t) + rank)
-
-
-def _frozen(a: np.ndarray) -> bool:
-    """True when nobody can write through ``a``: neither it nor any array it views is writeable.
-
-    (A read-only view of a writeable array is not frozen: its owner can still change it.)
-    """
-    base: Any = a
-    while isinstance(base, np.ndarray):
-        if base.flags.writeable:
-            return False
-        base = base.base
-    if base is None or isinstance(base, bytes):
-        return True
-    try:  # a memory map or another buffer: frozen when it is read-only
-        return memoryview(base).readonly
-    except TypeError:
-        return False
-
-
-def _owned(a: np.ndarray) -> np.ndarray:
-    """A read-only view of ``a``, which nobody else holds (a fresh array), frozen in place.
-
-    The view's base is read-only and owns its memory, so the view's WRITEABLE flag cannot
-    be set back. (An ``a`` that is itself a view is copied first: through its base it
-    could still be written.)
-    """
-    if a.base is not None:
-        a = a.copy()
-    a.setflags(write=False)
-    view = a.view()
-    view.setflags(write=False)
-    return view
-
-
-def _freeze_csr(m: sp.csr_matrix) -> None:
-    """Freeze a fresh CSR matrix in place: its three arrays become read-only views."""
-    m.data, m.indices, m.indptr = _owned(m.data), _owned(m.indices), _owned(m.indptr)
 
 
 def _take(a: Any, dtype: Any, *, fresh: bool) -> np.ndarray:
@@ -262,6 +152,15 @@ class Dataset:
         (kept as a read-only mapping).
     titles : array-like of str, optional
         Title per item ("" when unknown).
+    attributes : mapping of str to MultiHot, optional
+        Any other multi-valued categorical item attribute by name: tags, categories,
+        brand, artist... (kept as a read-only mapping; see :meth:`with_item_attributes`).
+        A name may not be one of the other side information's (``genres``, ``years``,
+        ``titles``, ``item_vectors`` or a ``people`` role).
+    item_vectors : array-like of float, optional
+        Item embeddings brought by the user (text or image encoders...), shape
+        ``(n_items, d)``, float32; a row of NaN for an item without one (see
+        :meth:`with_item_vectors`).
     name : str, default=""
         Where the data came from (shown in summaries and run records).
 
@@ -284,11 +183,14 @@ class Dataset:
         years: Any = None,
         people: Mapping[str, MultiHot] | None = None,
         titles: Any = None,
+        attributes: Mapping[str, MultiHot] | None = None,
+        item_vectors: Any = None,
         name: str = "",
         duplicates_merged: int = 0,
     ) -> None:
         self._init(user_idx, item_idx, value, time, users=users, items=items, genres=genres, years=years,
-                   people=people, titles=titles, name=name, duplicates_merged=duplicates_merged, fresh=False)
+                   people=people, titles=titles, attributes=attributes, item_vectors=item_vectors, name=name,
+                   duplicates_merged=duplicates_merged, fresh=False)
 
     @classmethod
     def _adopt(cls, user_idx: np.ndarray, item_idx: np.ndarray, value: np.ndarray | None = None,
@@ -304,7 +206,8 @@ class Dataset:
 
     def _init(self, user_idx: Any, item_idx: Any, value: Any, time: Any, *, users: IdMap, items: IdMap,
               genres: MultiHot | None = None, years: Any = None, people: Mapping[str, MultiHot] | None = None,
-              titles: Any = None, name: str = "", duplicates_merged: int = 0, fresh: bool) -> None:
+              titles: Any = None, attributes: Mapping[str, MultiHot] | None = None, item_vectors: Any = None,
+              name: str = "", duplicates_merged: int = 0, fresh: bool) -> None:
         u = _take(user_idx, INDEX_DTYPE, fresh=fresh)
         i = _take(item_idx, INDEX_DTYPE, fresh=fresh)
         n = len(u)
@@ -340,6 +243,21 @@ class Dataset:
                 raise TypeError(f"people[{role!r}] must be a MultiHot, got {type(mh).__name__}")
             if mh.matrix.shape[0] != n_items:
                 raise ValueError(f"people[{role!r}] has {mh.matrix.shape[0]} rows, expected {n_items}")
+        if not isinstance(attributes, _FrozenMapping):
+            attributes = _FrozenMapping(attributes or {})
+        taken = {"genres", "years", "titles", "item_vectors", *people}
+        for key, mh in attributes.items():
+            if not isinstance(key, str) or not key or key in taken:
+                raise ValueError(f"attribute name {key!r} is not allowed: expected a non-empty name other than "
+                                 f"{', '.join(sorted(taken))}")
+            if not isinstance(mh, MultiHot):
+                raise TypeError(f"attributes[{key!r}] must be a MultiHot, got {type(mh).__name__}")
+            if mh.matrix.shape[0] != n_items:
+                raise ValueError(f"attributes[{key!r}] has {mh.matrix.shape[0]} rows, expected {n_items}")
+        if item_vectors is not None:
+            item_vectors = _take(item_vectors, VALUE_DTYPE, fresh=False)
+            if item_vectors.ndim != 2 or item_vectors.shape[0] != n_items:
+                raise ValueError(f"item_vectors has shape {item_vectors.shape}, expected ({n_items}, d)")
         self._user = u
         self._item = i
         self._value = v
@@ -350,13 +268,17 @@ class Dataset:
         self.years = years
         self.people: Mapping[str, MultiHot] = people
         self.titles = titles
+        self.attributes: Mapping[str, MultiHot] = attributes
+        self.item_vectors = item_vectors
         self.name = name
         self.duplicates_merged = int(duplicates_merged)
         self._matrix: sp.csr_matrix | None = None
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickled arrays come back writeable: freeze them again."""
-        for key in ("_user", "_item", "_value", "_time", "years", "titles"):
+        state.setdefault("attributes", _FrozenMapping({}))  # pickled before attributes existed
+        state.setdefault("item_vectors", None)
+        for key in ("_user", "_item", "_value", "_time", "years", "titles", "item_vectors"):
             a = state.get(key)
             if isinstance(a, np.ndarray) and not _frozen(a):
                 state[key] = _owned(a)
@@ -441,9 +363,43 @@ class Dataset:
         return Dataset._adopt(
             self._user[rows], self._item[rows], self._value[rows],
             None if self._time is None else self._time[rows],
-            users=self.users, items=self.items, genres=self.genres, years=self.years,
-            people=self.people, titles=self.titles, name=self.name,
+            users=self.users, items=self.items, name=self.name, **self.side_kwargs(),
         )
+
+    def side_kwargs(self) -> dict[str, Any]:
+        """The item side information as constructor arguments (shared, not copied: it is frozen)."""
+        return {"genres": self.genres, "years": self.years, "people": self.people, "titles": self.titles,
+                "attributes": self.attributes, "item_vectors": self.item_vectors}
+
+    def with_item_attributes(self, attributes: Any) -> Dataset:
+        """A new Dataset with item attributes attached (added, or replacing those of the same name).
+
+        Parameters
+        ----------
+        attributes : ItemAttributes or mapping of str to MultiHot
+            What :func:`reclite.read_item_attributes` returned (matched by raw item id),
+            or MultiHots already in this Dataset's item order.
+
+        Items of the file that the Dataset does not know are added to the item map
+        (after the known ones, whose indices do not change) with no interactions, so
+        they can be recommended cold; every other piece of side information gets an
+        empty row for them. A file none of whose ids is an item of the Dataset is a
+        :class:`~reclite.errors.DataError` naming the file. Attach before splitting:
+        the parts of a split share this Dataset's item map.
+
+        Examples
+        --------
+        >>> ds = ds.with_item_attributes(reclite.read_item_attributes("tags.csv"))  # doctest: +SKIP
+        """
+        return attach_attributes(self, attributes)
+
+    def with_item_vectors(self, vectors: Any) -> Dataset:
+        """A new Dataset with the item vectors :func:`reclite.read_item_vectors` returned.
+
+        Items are matched by raw id as in :meth:`with_item_attributes` (unknown ones are
+        added as items without interactions); items without a vector get a row of NaN.
+        """
+        return attach_vectors(self, vectors)
 
     # ------------------------------------------------------------------ access
     @property
@@ -507,7 +463,8 @@ class Dataset:
 
     @property
     def side_information(self) -> list[str]:
-        """Names of the item side information present: genres, years, titles, and people roles."""
+        """Names of the item side information present: genres, years, people roles, titles,
+        attribute names, item_vectors."""
         out = []
         if self.genres is not None:
             out.append("genres")
@@ -516,6 +473,9 @@ class Dataset:
         out.extend(sorted(self.people))
         if self.titles is not None:
             out.append("titles")
+        out.extend(sorted(self.attributes))
+        if self.item_vectors is not None:
+            out.append("item_vectors")
         return out
 
     def fingerprint(self) -> str:
@@ -523,7 +483,8 @@ class Dataset:
 
         Covers the interactions (users, items, values, times), both id maps (as text, so
         ``7`` and ``"7"`` agree) and the side information: genres, years, people (every
-        role) and titles. Equal Datasets give equal fingerprints however they were built.
+        role), titles, and the attributes and item vectors when there are any. Equal
+        Datasets give equal fingerprints however they were built.
         """
         h = hashlib.sha256()
         for tag, a in (("user", self._user), ("item", self._item), ("value", self._value),
@@ -535,6 +496,12 @@ class Dataset:
         h.update(f"people:{len(self.people)}\0".encode())
         for role in sorted(self.people):
             _hash_multihot(h, f"people.{role}", self.people[role])
+        if self.attributes:  # only when present: the fingerprints of Datasets without them are unchanged
+            h.update(f"attributes:{len(self.attributes)}\0".encode())
+            for key in sorted(self.attributes):
+                _hash_multihot(h, f"attributes.{key}", self.attributes[key])
+        if self.item_vectors is not None:
+            _hash_array(h, "item_vectors", self.item_vectors)
         return h.hexdigest()[:16]
 
     def summary(self) -> dict[str, Any]:
@@ -561,6 +528,11 @@ class Dataset:
             out["items_with_year"] = int(np.isfinite(self.years).sum())
         for role, mh in self.people.items():
             out[role] = len(mh.vocabulary)
+        for key, mh in self.attributes.items():
+            out.setdefault(key, len(mh.vocabulary))  # an attribute named like a count keeps the count
+        if self.item_vectors is not None:
+            out["item_vectors"] = {"dim": int(self.item_vectors.shape[1]),
+                                   "items_with_vector": int(np.isfinite(self.item_vectors).all(axis=1).sum())}
         return out
 
     def __repr__(self) -> str:

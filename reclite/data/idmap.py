@@ -11,7 +11,7 @@ import pandas as pd
 from .._typing import INDEX_DTYPE, IntArray
 from ..errors import UnknownIdError
 
-__all__ = ["IdMap"]
+__all__ = ["IdMap", "as_id_array", "union_ids"]
 
 
 def as_id_array(values: object) -> np.ndarray:
@@ -40,6 +40,16 @@ def as_id_array(values: object) -> np.ndarray:
     if arr.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr.tolist()):
         return arr.astype(np.int64)
     return arr.astype(str)
+
+
+def union_ids(*arrays: np.ndarray | None) -> np.ndarray:
+    """Concatenate raw-id arrays; when integer and text ids meet, all become text."""
+    arrs = [as_id_array(a) for a in arrays if a is not None and len(a)]
+    if not arrs:
+        return np.empty(0, dtype=np.int64)
+    if len({a.dtype.kind for a in arrs}) > 1:
+        arrs = [a.astype(str) for a in arrs]
+    return np.concatenate(arrs)
 
 
 class IdMap:

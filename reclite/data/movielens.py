@@ -75,6 +75,9 @@ def read_movielens(path: PathLike) -> Dataset:
       (the same rule in every layout); in ml-100k the year of the release date
       (``01-Jan-1995``) fills in titles without one.
     - **titles** exactly as in the file (``"Toy Story (1995)"``); ``""`` when unknown.
+    - **attributes["tags"]** (ml-20m and later, when ``tags.csv`` is there): the tags
+      users gave each movie, stripped and lower-cased (a tag once per movie however
+      many users gave it).
 
     Movies listed in the movie file without ratings stay in the item map (cold-start
     items); the movie file is optional. The Dataset is named after the folder
@@ -168,7 +171,31 @@ def _read_ml_csv(folder: Path, name: str) -> Dataset:
     item = required(pos, "item")
     raise_first(table, [id_problem(table, item, "item")])
     raw, side = _movie_side(table, item, required(pos, "title"), required(pos, "genres"))
-    return build_dataset(inter, name, extra_items=[raw], side=side)
+    tags = folder / "tags.csv"
+    if not tags.is_file():
+        return build_dataset(inter, name, extra_items=[raw], side=side)
+    tag_items, tag_labels = _read_tags(tags)
+
+    def with_tags(items: IdMap) -> dict[str, Any]:
+        return {**side(items), "attributes": {"tags": MultiHot.from_pairs(items.to_index(tag_items), tag_labels,
+                                                                         len(items))}}
+
+    return build_dataset(inter, name, extra_items=[raw, tag_items], side=with_tags)
+
+
+def _read_tags(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(raw movie id, tag) pairs of ``tags.csv`` (``userId,movieId,tag,timestamp``).
+
+    Tags are user-written free text: they are kept stripped and lower-cased, so
+    ``Funny`` and ``funny`` are one label; empty tags are dropped.
+    """
+    table = read_text_table(path, sep=",", header=True)
+    pos = resolve_all(table, {"item": "movieId", "tag": "tag"})
+    item = required(pos, "item")
+    raise_first(table, [id_problem(table, item, "item")])
+    labels = table.col(required(pos, "tag")).astype("str").fillna("").str.strip().str.lower()
+    keep = (labels != "").to_numpy(dtype=bool)
+    return raw_ids(table, item)[keep], labels.to_numpy(dtype=str)[keep]
 
 
 def _read_ml100k_genres(folder: Path) -> list[str]:

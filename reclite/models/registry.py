@@ -25,6 +25,8 @@ REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     "lmf": ("reclite.models.factor", "LMF", {}),
     "surprise_svd": ("reclite.models.surprise", "SurpriseRecommender", {"algorithm": "SVD"}),
     "surprise_knn": ("reclite.models.surprise", "SurpriseRecommender", {"algorithm": "KNNBaseline"}),
+    "content": ("reclite.models.content", "ContentEmbedding", {}),
+    "content_expand": ("reclite.models.content", "ContentExpanded", {}),
     # ensembles: members by registry name (JSON, so the CLI's -p can give them); ALS seeded so the
     # default ensemble is reproducible
     "rankvote": ("reclite.ensemble", "RankVote", {"estimators": ["ease", ["als", "als", {"random_state": 0}],

@@ -25,11 +25,12 @@ SPECS = ["binary", "log", "genre+pop", "(genre+pop)*era", "bm25", "time", "value
 
 # models whose scores are a function of the user's confidence row (so a training user's
 # history must give their own list); the others fold the history in (per-user parameters)
-ROW_SCORED = ["pop", "genre_rule", "itemknn", "userknn", "ease", "rp3beta"]
+ROW_SCORED = ["pop", "genre_rule", "itemknn", "userknn", "ease", "rp3beta", "content"]
 FOLD_IN = ["als", "bpr", "lmf", "surprise_svd", "surprise_knn"]
 # ensembles have no confidence of their own: they fuse (rankvote) or blend (blend) their members'
-# history lists or scores, each member weighing the history itself (tests/test_ensemble.py)
-ENSEMBLES = ["rankvote", "blend"]
+# history lists or scores, each member weighing the history itself (tests/test_ensemble.py); so does
+# content_expand with its base and content models (tests/models/test_content.py)
+ENSEMBLES = ["rankvote", "blend", "content_expand"]
 
 USERS = [0, 3, 17, 58, 101]
 

@@ -125,6 +125,13 @@ BAD = [
     ("rankvote", {"estimators": ["ease", ["e2", "ease", {"l2": -1}]]}, ParameterError, "member 'e2'", "l2"),
     ("blend", {"normalize": "max"}, ParameterError, "normalize", "'max'"),
     ("blend", {"estimators": "ease"}, ParameterTypeError, "estimators", "'ease'"),
+    ("content", {"n_components": 0}, ParameterError, "n_components", "0"),
+    ("content", {"blocks": "genres"}, ParameterTypeError, "blocks", "'genres'"),
+    ("content", {"block_weights": {"genres": -1.0}}, ParameterError, "block_weights['genres']", "-1.0"),
+    ("content_expand", {"n_expand": -1}, ParameterError, "n_expand", "-1"),
+    ("content_expand", {"weight": math.nan}, ParameterError, "weight", "nan"),
+    ("content_expand", {"base": "nope"}, ParameterError, "base", "'nope'"),
+    ("content_expand", {"base": ["ease", {"l2": -1}]}, ParameterError, "base", "l2"),
 ]
 
 
