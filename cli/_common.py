@@ -203,12 +203,14 @@ class BoundaryGroup(TyperGroup):
 def load_data(path: Path | None, quiet: bool = False):
     """The Dataset at ``path`` (any layout ``read_dataset`` knows), or the embedded demo."""
     import reclite
+    from reclite._progress import phase
 
     if path is None:
         if not quiet:
             err("Using the embedded demo dataset (pass --data PATH for your own).")
         return reclite.demo_dataset()
-    return reclite.read_dataset(path)
+    with phase(f"reading {path}"):
+        return reclite.read_dataset(path)
 
 
 def write_text_output(text: str, out: Path | None) -> None:

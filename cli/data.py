@@ -8,6 +8,7 @@ import typer
 
 from ._common import error_boundary, load_data
 from ._options import DataOpt, JsonOpt
+from ._progress import with_progress
 
 data_app = typer.Typer(help="Inspect datasets.", no_args_is_help=True,
                        context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +45,7 @@ def format_summary(s: dict) -> str:
 
 @data_app.command("info")
 @error_boundary
+@with_progress
 def info(data: DataOpt = None, as_json: JsonOpt = False) -> None:
     """Print users, items, interactions, density, per-user quantiles and side information.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -14,6 +15,7 @@ import typer
 from ._common import err, error_boundary, load_data, write_text_output
 from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, JsonOpt, ParamOpt, QuietOpt, SeedOpt
 from ._params import parse_param_assignments, parse_params
+from ._progress import live_bars, with_progress
 
 
 class SplitName(StrEnum):
@@ -252,8 +254,12 @@ def evaluate(
         fit_model(model, train, target)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
-                                  per_user=per_user is not None, show_progress=not quiet)
+        from reclite._progress import phase
+
+        # the library's own bar on a terminal; otherwise one phase (a line in a log when it is long)
+        with contextlib.nullcontext() if live_bars() else phase(f"scoring {len(test):,} test interactions"):
+            result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
+                                      per_user=per_user is not None, show_progress=live_bars())
     eval_seconds = time.perf_counter() - start
     summary, users = result if isinstance(result, tuple) else (result, None)
     if users is not None and per_user is not None:
@@ -271,4 +277,4 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("evaluate")(error_boundary(evaluate))
+    app.command("evaluate")(error_boundary(with_progress(evaluate)))

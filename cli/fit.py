@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from ._common import err, error_boundary, load_data
 from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, ParamOpt, QuietOpt
 from ._params import parse_param_assignments, parse_params
+from ._progress import live_bars, with_progress
 
 ModelArg = Annotated[str, typer.Argument(help="Model name from `reclite models` (e.g. ease, itemknn, als).",
                                          metavar="MODEL", show_default=False)]
@@ -52,7 +54,7 @@ def build_model(name: str, confidence: str | None, alpha: float | None, params: 
     kwargs = with_confidence(params, confidence, alpha, confidence_params)
     cls = registry.get(name)
     if "show_progress" in cls().get_params(deep=False) and "show_progress" not in kwargs:
-        kwargs["show_progress"] = not quiet
+        kwargs["show_progress"] = not quiet and live_bars()  # its own bar: on a terminal only
     return registry.create(name, **kwargs)
 
 
@@ -67,10 +69,15 @@ def fit_model(model: Any, ds: Any, name: str) -> None:
     the --confidence expression and is left as it is). Anything else propagates
     unchanged to the CLI's error boundary.
     """
+    from reclite._progress import phase
     from reclite.errors import ConfidenceSpecError, ParameterError
 
+    # a model that draws its own bar (implicit's, on a terminal) is not drawn over
+    step = (contextlib.nullcontext() if getattr(model, "show_progress", False) is True
+            else phase(f"fit {name}"))
     try:
-        model.fit(ds)
+        with step:
+            model.fit(ds)
     except ConfidenceSpecError:
         raise
     except ParameterError as exc:
@@ -124,7 +131,10 @@ def fit(
     else:
         ds = _fit_with_curve(estimator, ds, model, eval_split, eval_every, eval_metric, early_stopping, eval_seed)
     seconds = time.perf_counter() - start
-    estimator.save(out)
+    from reclite._progress import phase
+
+    with phase(f"saving {out}"):
+        estimator.save(out)
     if not quiet:
         source = ds.name or (str(data) if data is not None else "demo")
         err(f"Fitted {model} ({type(estimator).__name__}) on {source}: {ds.n_users:,} users x "
@@ -179,4 +189,4 @@ def _fit_with_curve(estimator: Any, ds: Any, name: str, eval_split: str, eval_ev
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fit")(error_boundary(fit))
+    app.command("fit")(error_boundary(with_progress(fit)))

@@ -11,7 +11,7 @@ by design.
 The layers follow the data flow of ``../shared/DESIGN.md`` (files -> Dataset -> confidence ->
 model -> top-K -> metrics), bottom first:
 
-foundation  errors, _typing, _validation, _fs: used by everything, import nothing of reclite
+foundation  errors, _typing, _validation, _fs, _progress: used by everything, import nothing of reclite
 kernels     topk, metrics: numba kernels on arrays, no Dataset and no model
 data        reclite.data.*: IdMap, Dataset, readers, demo and synthetic data
 files       persist: model directories as arrays and JSON, knowing no model class
@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 700
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("reclite.errors", "reclite._typing", "reclite._validation", "reclite._fs")),
+    ("foundation", ("reclite.errors", "reclite._typing", "reclite._validation", "reclite._fs",
+                    "reclite._progress")),
     ("kernels", ("reclite.topk", "reclite.metrics")),
     ("data", ("reclite.data",)),
     ("files", ("reclite.persist",)),
