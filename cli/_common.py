@@ -191,6 +191,12 @@ class BoundaryGroup(TyperGroup):
     KeyboardInterrupt into a silent exit).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ._help import tidy_help
+
+        tidy_help(self)  # no <bool> after flags, in every command's help
+
     def invoke(self, ctx: Any) -> Any:
         token = _debug_flag.set(bool(ctx.params.get("debug")))
         try:

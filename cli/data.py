@@ -10,7 +10,8 @@ from ._common import error_boundary, load_data
 from ._options import DataOpt, JsonOpt
 from ._progress import with_progress
 
-data_app = typer.Typer(help="Inspect datasets.", no_args_is_help=True,
+data_app = typer.Typer(help="Inspect datasets.\n\nExample:\n\n    reclite data info --data ../shared/data/ml-100k",
+                       no_args_is_help=True,
                        context_settings={"help_option_names": ["-h", "--help"]})
 
 

@@ -32,7 +32,7 @@ TargetArg = Annotated[str, typer.Argument(
     metavar="MODEL_OR_CSV", show_default=False)]
 SplitOpt = Annotated[SplitName, typer.Option("--split", "-s", help="How to hold out test interactions.")]
 KListOpt = Annotated[str, typer.Option(
-    "-k", "--k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]
+    "-k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]
 MetricsOpt = Annotated[str | None, typer.Option(
     "--metrics", "-m", help="Comma-separated metrics (default: all): ndcg, recall, calibrated_recall, "
                             "precision, map, mrr, hit_rate, coverage, novelty, popularity.",
