@@ -50,6 +50,10 @@ MinTrainOpt = Annotated[int | None, typer.Option(
                         "(default: 1; temporal: 0).", min=0, show_default=False)]
 MaxMemoryOpt = Annotated[str, typer.Option(
     "--max-memory", help="Budget for one batch of dense scores, e.g. 512MB or 2GB.")]
+PlotOpt = Annotated[Path | None, typer.Option(
+    "--plot", help="Also draw each metric against k (and the model's validation curves, when it has "
+                   "them) into this PNG; needs matplotlib: pip install \"reclite[plot]\".",
+    show_default=False)]
 PerUserOpt = Annotated[Path | None, typer.Option(
     "--per-user", help="Also write the per-user values as CSV to this file (atomically).",
     show_default=False)]
@@ -204,6 +208,7 @@ def evaluate(
     max_memory: MaxMemoryOpt = "1GB",
     per_user: PerUserOpt = None,
     json_out: JsonOpt = False,
+    plot: PlotOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Split the data, rank every item for every test user, and print the metrics table.
@@ -213,6 +218,8 @@ def evaluate(
     Example:
 
         reclite evaluate ease --data ml-100k --split leave_last_out -k 10,20
+
+        reclite evaluate als --data ml-100k -k 5,10,20 --plot als.png
     """
     import reclite
     from reclite.errors import RecliteError
@@ -220,6 +227,10 @@ def evaluate(
     from .fit import fit_model
 
     ks = parse_ks(k)
+    if plot is not None:  # before any work: without matplotlib, one line saying how to get it
+        from reclite.plots import require_matplotlib
+
+        require_matplotlib()
     from reclite._validation import parse_memory
 
     try:
@@ -268,6 +279,10 @@ def evaluate(
         fitted = "" if fit_seconds is None else f"fitted in {fit_seconds:.2f} s, "
         n_users = int(summary["n_users"].iloc[0]) if len(summary) else 0
         err(f"Evaluated {label} on {n_users:,} test users: {fitted}scored in {eval_seconds:.2f} s.")
+    if plot is not None:
+        from ._plotting import plot_evaluation
+
+        plot_evaluation(plot, {str(label): summary}, {str(label): getattr(model, "history_", None)})
     if json_out:
         meta = {"model": label, "data": ds.name or (str(data) if data is not None else "demo"),
                 "split": split_text, "k": ks}

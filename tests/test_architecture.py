@@ -17,7 +17,7 @@ data        reclite.data.*: IdMap, Dataset, readers, demo and synthetic data
 files       persist: model directories as arrays and JSON, knowing no model class
 confidence  reclite.confidence.*: confidence matrices from a Dataset
 models      reclite.models.*: the estimators, their registry and their model files; reclite.ensemble
-consumers   split, evaluation: take Datasets and fitted models (duck-typed) to tables
+consumers   split, evaluation: take Datasets and fitted models (duck-typed) to tables; plots: tables to PNGs
 interface   the lazy top-level API (reclite/__init__.py), __main__ and the CLI (cli/ = reclite.cli)
 
 A module imports only from its own layer or below. A new module must be given a layer here.
@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # iterative models call it during fit for their validation curves (issue 12)
     ("evaluation", ("reclite.evaluation",)),
     ("models", ("reclite.models", "reclite.ensemble")),
-    ("consumers", ("reclite.split",)),
+    ("consumers", ("reclite.split", "reclite.plots")),
     ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]
