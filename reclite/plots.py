@@ -112,6 +112,9 @@ def metrics_figure(tables: Mapping[str, Any] | Any, *, metrics: Sequence[str] | 
         raise ParameterError("plot_metrics: the table has no metric column")
     curves = {label: h for label, h in (history or {}).items() if h is not None and len(h)}
     curve_cols = sorted({c for h in curves.values() for c in _metric_columns(h, None)})
+    require_matplotlib()
+    from matplotlib.ticker import MaxNLocator
+
     rows, cols = _grid(len(names))
     c_rows, c_cols = _grid(len(curve_cols)) if curve_cols else (0, 0)
     n_cols = max(cols, c_cols)
@@ -148,6 +151,7 @@ def metrics_figure(tables: Mapping[str, Any] | Any, *, metrics: Sequence[str] | 
             ax.plot(x, h[col], marker="o", markersize=3, label=label, color=colour[label])
         ax.set_title(f"validation {col}")
         ax.set_xlabel("iteration")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     for r in range(rows + c_rows):
         for c in range(n_cols):
