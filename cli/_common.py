@@ -66,7 +66,11 @@ def usage_error(message: str) -> Exception:
 
 
 def err(message: str) -> None:
-    """A note for the person at the terminal: always stderr, never stdout."""
+    """A note for the person at the terminal: always stderr, never stdout (a live progress
+    line is erased first, so the note starts its own line)."""
+    from ._progress import clear_line
+
+    clear_line()
     typer.echo(message, err=True)
 
 

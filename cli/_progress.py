@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-__all__ = ["Progress", "format_seconds", "with_progress", "current", "live_bars"]
+__all__ = ["Progress", "format_seconds", "with_progress", "current", "live_bars", "clear_line"]
 
 BAR_WIDTH = 20
 
@@ -39,6 +39,14 @@ _current: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("recl
 def current() -> Progress:
     """The command's :class:`Progress` (a disabled one outside :func:`with_progress`)."""
     return _current.get() or Progress(quiet=True)
+
+
+def clear_line() -> None:
+    """Erase the command's live progress line, if one is drawn (before another stderr line)."""
+    progress = _current.get()
+    if progress is not None:
+        with progress._lock:
+            progress._erase()
 
 
 def live_bars() -> bool:

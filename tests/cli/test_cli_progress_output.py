@@ -197,3 +197,22 @@ def test_unknown_users_warn_once(demo_model, monkeypatch):
     assert result.stderr == "Warning: 2 unknown users got the most popular items\n"
     recs = pd.read_csv(io.StringIO(result.stdout), dtype={"user": str})
     assert recs["user"].unique().tolist() == ["1", "zz", "yy", "2"]
+
+
+def test_a_note_erases_the_live_line_first(monkeypatch):
+    from reclite.cli import _progress
+    from reclite.cli._common import err
+
+    buf = io.StringIO()
+    monkeypatch.setattr("sys.stderr", buf)
+    progress = Progress(stream=buf, live=True, tick=0.02)
+    with progress:
+        token = _progress._current.set(progress)
+        try:
+            with phase("fit ease"):
+                time.sleep(0.6)
+                err("Warning: something")
+        finally:
+            _progress._current.reset(token)
+    text = buf.getvalue()
+    assert "\r\x1b[KWarning: something\n" in text  # the bar erased, then the warning on its own line
