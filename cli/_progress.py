@@ -3,10 +3,12 @@
 :class:`Progress` is the reporter of :mod:`reclite._progress`: inside ``with
 Progress(quiet=...)``, every ``phase`` the library or the command opens is shown
 
-- on a terminal, as one live line redrawn in place (``fit ease > EASE: inverse
-  [#####.....] 3.1 s``; a loop with a total also gets its count and percentage), drawn
-  only once a step has run for half a second; a step that took over a second leaves
-  one line when it ends (``fit ease > EASE: inverse 9,742 x 9,742: 3.1 s``);
+- on a terminal, as one live line redrawn in place five times a second (``fit ease >
+  EASE: inverse 9,742 x 9,742  3.1 s``; a loop with a total also gets a bar, its count
+  and percentage); a step that took over a second leaves one line when it ends
+  (``fit ease > EASE: inverse 9,742 x 9,742: 3.1 s``). A step's name is drawn when it
+  starts; its clock stands still while a C call holds the GIL (scipy's LAPACK) and
+  moves on when it returns;
 - when stderr is not a terminal (a log file, a pipe, CI), as plain lines without any
   ``\\r``: nothing for a step shorter than 10 s (a short command logs nothing), one line
   when a longer step ends, and one line every 30 s while a step is still running;
@@ -168,6 +170,8 @@ class Progress:
         ph = _Phase(desc, total, unit)
         with self._lock:
             self._stack.append(ph)
+            if self.live:  # drawn now: a long C call that holds the GIL (LAPACK) stops the ticker
+                self._draw(ph, ph.start)
 
         def step(n: int = 1) -> None:
             ph.done += n
@@ -223,6 +227,11 @@ class Progress:
         parts.append(format_seconds(now - ph.start))
         return "  ".join(parts)
 
+    def _draw(self, ph: _Phase, now: float) -> None:
+        width = max(shutil.get_terminal_size((100, 20)).columns - 1, 20)
+        self._write("\r" + self._line(ph, now)[:width] + "\x1b[K")
+        self._drawn = True
+
     def _run(self) -> None:
         while not self._stop.wait(self.tick):
             with self._lock:
@@ -231,11 +240,7 @@ class Progress:
                 ph = self._stack[-1]
                 now = time.perf_counter()
                 if self.live:
-                    if now - ph.start < 0.5:
-                        continue
-                    width = max(shutil.get_terminal_size((100, 20)).columns - 1, 20)
-                    self._write("\r" + self._line(ph, now)[:width] + "\x1b[K")
-                    self._drawn = True
+                    self._draw(ph, now)
                 elif now - max(ph.start, ph.last_line) >= self.interval:
                     ph.last_line = now
                     self._write(self._line(ph, now) + "\n")
