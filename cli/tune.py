@@ -13,6 +13,7 @@ import typer
 from ._common import err, error_boundary, load_data
 from ._options import DataOpt, JsonOpt, QuietOpt, SeedOpt
 from ._params import parse_value, split_assignment
+from ._progress import with_progress
 from .evaluate import (
     AtOpt,
     MinTrainOpt,
@@ -230,4 +231,4 @@ def tune(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("tune")(error_boundary(tune))
+    app.command("tune")(error_boundary(with_progress(tune)))
