@@ -66,7 +66,11 @@ def usage_error(message: str) -> Exception:
 
 
 def err(message: str) -> None:
-    """A note for the person at the terminal: always stderr, never stdout."""
+    """A note for the person at the terminal: always stderr, never stdout (a live progress
+    line is erased first, so the note starts its own line)."""
+    from ._progress import clear_line
+
+    clear_line()
     typer.echo(message, err=True)
 
 
@@ -194,6 +198,11 @@ class BoundaryGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta["reclite.argv"] = list(args)  # the command line as typed, for run records
         return super().parse_args(ctx, args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ._help import tidy_help
+
+        tidy_help(self)  # no <bool> after flags, in every command's help
 
     def invoke(self, ctx: Any) -> Any:
         token = _debug_flag.set(bool(ctx.params.get("debug")))

@@ -16,7 +16,7 @@ OutOpt = Annotated[
     typer.Option("--out", "-o", help="Write here (atomically) instead of to stdout."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes on stderr.")]
-KOpt = Annotated[int, typer.Option("-k", "--k", min=1, help="Length of each top-K list.")]
+KOpt = Annotated[int, typer.Option("-k", min=1, help="Length of each top-K list.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (splits, models).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ConfidenceOpt = Annotated[str | None, typer.Option(

@@ -173,11 +173,13 @@ def read_data(path: Path, opts: ReadOptions | None = None) -> Any:
     must be a single file, read by :func:`~reclite.data.generic.read_guessed` with the
     columns given (the others recognised by name). Reader errors name the CLI's flags.
     """
+    from reclite._progress import phase
     from reclite.errors import RecliteError
 
     opts = current_read_options() if opts is None else opts
     try:
-        return _read(Path(path), opts)
+        with phase(f"reading {path}"):
+            return _read(Path(path), opts)
     except RecliteError as exc:
         if exc.args and isinstance(exc.args[0], str):
             exc.args = (cli_reader_message(exc.args[0]), *exc.args[1:])

@@ -8,9 +8,11 @@ import typer
 
 from ._common import error_boundary, load_data
 from ._options import DataOpt, JsonOpt
+from ._progress import with_progress
 from ._reading import reading_options
 
-data_app = typer.Typer(help="Inspect datasets.", no_args_is_help=True,
+data_app = typer.Typer(help="Inspect datasets.\n\nExample:\n\n    reclite data info --data ../shared/data/ml-100k",
+                       no_args_is_help=True,
                        context_settings={"help_option_names": ["-h", "--help"]})
 
 
@@ -45,6 +47,7 @@ def format_summary(s: dict) -> str:
 
 @data_app.command("info")
 @error_boundary
+@with_progress
 @reading_options
 def info(data: DataOpt = None, as_json: JsonOpt = False) -> None:
     """Print users, items, interactions, density, per-user quantiles and side information.

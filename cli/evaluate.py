@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -15,6 +16,7 @@ from ._common import err, error_boundary, load_data, write_text_output
 from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, JsonOpt, ParamOpt, QuietOpt, SeedOpt
 from ._params import parse_param_assignments, parse_params
 from ._pipeline import note, note_data, pipeline
+from ._progress import live_bars, with_progress
 from ._reading import reading_options
 
 
@@ -32,7 +34,7 @@ TargetArg = Annotated[str, typer.Argument(
     metavar="MODEL_OR_CSV", show_default=False)]
 SplitOpt = Annotated[SplitName, typer.Option("--split", "-s", help="How to hold out test interactions.")]
 KListOpt = Annotated[str, typer.Option(
-    "-k", "--k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]
+    "-k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]
 MetricsOpt = Annotated[str | None, typer.Option(
     "--metrics", "-m", help="Comma-separated metrics (default: all): ndcg, recall, calibrated_recall, "
                             "precision, map, mrr, hit_rate, coverage, novelty, popularity.",
@@ -67,6 +69,12 @@ class OnUnknownIds(StrEnum):
 OnUnknownOpt = Annotated[OnUnknownIds, typer.Option(
     "--on-unknown", help="Users or items of a recommendations CSV that the data does not know: stop with "
                          "an error naming them, or count them as misses (a user's list is then ignored).")]
+
+
+PlotOpt = Annotated[Path | None, typer.Option(
+    "--plot", help="Also draw each metric against k (and the model's validation curves, when it has "
+                   "them) into this PNG; needs matplotlib: pip install \"reclite[plot]\".",
+    show_default=False)]
 PerUserOpt = Annotated[Path | None, typer.Option(
     "--per-user", help="Also write the per-user values as CSV to this file (atomically).",
     show_default=False)]
@@ -306,6 +314,7 @@ def evaluate(
     test_file: TestFileOpt = None,
     on_unknown: OnUnknownOpt = OnUnknownIds.error,
     json_out: JsonOpt = False,
+    plot: PlotOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Split the data, rank every item for every test user, and print the metrics table.
@@ -317,6 +326,8 @@ def evaluate(
         reclite evaluate ease --data ml-100k --split leave_last_out -k 10,20
 
         reclite evaluate recs.csv --train split/train.csv --test split/test.csv --on-unknown miss
+
+        reclite evaluate als --data ml-100k -k 5,10,20 --plot als.png
     """
     import reclite
     from reclite.errors import RecliteError
@@ -324,6 +335,10 @@ def evaluate(
     from .fit import fit_model
 
     ks = parse_ks(k)
+    if plot is not None:  # before any work: without matplotlib, one line saying how to get it
+        from reclite.plots import require_matplotlib
+
+        require_matplotlib()
     from reclite._validation import parse_memory
 
     try:
@@ -381,8 +396,12 @@ def evaluate(
         fit_model(model, train, target)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
-                                  per_user=per_user is not None, show_progress=not quiet)
+        from reclite._progress import phase
+
+        # the library's own bar on a terminal; otherwise one phase (a line in a log when it is long)
+        with contextlib.nullcontext() if live_bars() else phase(f"scoring {len(test):,} test interactions"):
+            result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
+                                      per_user=per_user is not None, show_progress=live_bars())
     eval_seconds = time.perf_counter() - start
     summary, users = result if isinstance(result, tuple) else (result, None)
     note(metrics=flat_metrics(summary), timings={"evaluate": round(eval_seconds, 6), **(
@@ -393,6 +412,10 @@ def evaluate(
         fitted = "" if fit_seconds is None else f"fitted in {fit_seconds:.2f} s, "
         n_users = int(summary["n_users"].iloc[0]) if len(summary) else 0
         err(f"Evaluated {label} on {n_users:,} test users: {fitted}scored in {eval_seconds:.2f} s.")
+    if plot is not None:
+        from ._plotting import plot_evaluation
+
+        plot_evaluation(plot, {str(label): summary}, {str(label): getattr(model, "history_", None)})
     if json_out:
         source = str(test_file) if test_file is not None else (ds.name or (str(data) if data is not None else "demo"))
         meta = {"model": label, "data": source, "split": split_text, "k": ks}
@@ -402,4 +425,5 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("evaluate")(error_boundary(pipeline("evaluate", argument="target")(reading_options(evaluate))))
+    command = pipeline("evaluate", argument="target")(reading_options(evaluate))
+    app.command("evaluate")(error_boundary(with_progress(command)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import time
@@ -14,6 +15,7 @@ from ._common import err, error_boundary, load_data
 from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, ParamOpt, QuietOpt, SeedOpt
 from ._params import parse_param_assignments, parse_params
 from ._pipeline import note, note_data, pipeline
+from ._progress import live_bars, with_progress
 from ._reading import reading_options
 
 ModelArg = Annotated[str, typer.Argument(help="Model name from `reclite models` (e.g. ease, itemknn, als).",
@@ -55,7 +57,7 @@ def build_model(name: str, confidence: str | None, alpha: float | None, params: 
     kwargs = with_confidence(params, confidence, alpha, confidence_params)
     cls = registry.get(name)
     if "show_progress" in cls().get_params(deep=False) and "show_progress" not in kwargs:
-        kwargs["show_progress"] = not quiet
+        kwargs["show_progress"] = not quiet and live_bars()  # its own bar: on a terminal only
     return registry.create(name, **kwargs)
 
 
@@ -70,10 +72,15 @@ def fit_model(model: Any, ds: Any, name: str) -> None:
     the --confidence expression and is left as it is). Anything else propagates
     unchanged to the CLI's error boundary.
     """
+    from reclite._progress import phase
     from reclite.errors import ConfidenceSpecError, ParameterError
 
+    # a model that draws its own bar (implicit's, on a terminal) is not drawn over
+    step = (contextlib.nullcontext() if getattr(model, "show_progress", False) is True
+            else phase(f"fit {name}"))
     try:
-        model.fit(ds)
+        with step:
+            model.fit(ds)
     except ConfidenceSpecError:
         raise
     except ParameterError as exc:
@@ -135,7 +142,10 @@ def fit(
 
     used_seed = estimator.get_params(deep=False).get("random_state", None)
     info = fit_info(model, estimator, ds, data, used_seed, seconds)
-    save_model(estimator, out, extra_files={FIT_FILE: json.dumps(info, indent=2) + "\n"})
+    from reclite._progress import phase
+
+    with phase(f"saving {out}"):
+        save_model(estimator, out, extra_files={FIT_FILE: json.dumps(info, indent=2) + "\n"})
     note(model=model, model_class=type(estimator).__name__, params=info["params"],
          seed=estimator.get_params(deep=False).get("random_state", seed),
          timings={"read": round(read_seconds, 6), "fit": round(seconds, 6)}, outputs=[out])
@@ -243,4 +253,5 @@ def _fit_with_curve(estimator: Any, ds: Any, name: str, eval_split: str, eval_ev
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fit")(error_boundary(pipeline("fit", argument="model")(reading_options(fit))))
+    command = pipeline("fit", argument="model")(reading_options(fit))
+    app.command("fit")(error_boundary(with_progress(command)))

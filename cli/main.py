@@ -23,7 +23,11 @@ app = typer.Typer(
     name="reclite",
     help="Top-K recommendation from implicit feedback: fit, recommend, evaluate.\n\n"
          "Errors are one line on stderr starting with 'Error:' (exit code 1; usage errors 2; "
-         "Ctrl-C 130); rerun with --debug for the traceback.",
+         "Ctrl-C 130); rerun with --debug for the traceback. Every command's --help ends with "
+         "examples.\n\n"
+         "Example:\n\n"
+         "    reclite fit als --confidence genre+pop --out reclite-model\n\n"
+         "    reclite recommend -k 10",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, error_boundary, usage_error, write_text_output
+from ._common import error_boundary, usage_error
 from ._options import KOpt, OutOpt, QuietOpt
+from ._progress import current, with_progress
 from ._reading import read_data, reading_options
 
 
@@ -35,7 +36,18 @@ OnUnknownOpt = Annotated[OnUnknown, typer.Option(
                          "the most popular items.")]
 ExcludeDataOpt = Annotated[Path | None, typer.Option(
     "--data", "-d", help="Also never recommend the users' interactions in this data (matched by raw "
-                         "ids); without --users/--users-file, recommend for its users.", show_default=False)]
+                         "ids); without --users/--users-file, recommend for its users. --titles reads "
+                         "the item titles from it.", show_default=False)]
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", help="Output format: csv, jsonl (one JSON object per line) or parquet (--out only; "
+                           "needs pyarrow). Default: from --out's suffix (.jsonl, .parquet), else csv.",
+    metavar="csv|jsonl|parquet", show_default=False)]
+TitlesOpt = Annotated[bool, typer.Option(
+    "--titles", help="Add a title column: the item titles of --data (without --data: of the embedded "
+                     "demo data, when the model's items are the demo's).")]
+MaxMemoryOpt = Annotated[str, typer.Option(
+    "--max-memory", help="Budget for the dense score blocks of one batch of users, e.g. 512MB or 2GB; "
+                         "the output is written in batches beside it.")]
 
 
 def read_users(users: str | None = None, users_file: Path | None = None) -> list[str] | None:
@@ -80,6 +92,27 @@ def to_csv(recs) -> str:
     return recs[["user", "item", "rank", "score"]].to_csv(index=False, float_format="%.6g", lineterminator="\n")
 
 
+def _titles(fitted, exclude, data: Path | None):
+    """The item titles --titles adds: from --data, else from the demo data when the model's
+    items are all demo items."""
+    import numpy as np
+
+    from reclite.errors import DataError
+
+    from ._output import item_titles
+
+    if exclude is not None:
+        return item_titles(exclude, str(data))
+    import reclite
+
+    demo = reclite.demo_dataset()
+    if not np.all(demo.items.to_index(fitted.items_.ids, missing="negative") >= 0):
+        raise DataError("--titles: give --data, the dataset the model was fitted on (its item titles); "
+                        "without --data only a model of the embedded demo data has titles")
+    current().note("Titles from the embedded demo data.")
+    return item_titles(demo, "the demo data")
+
+
 def recommend(
     model: ModelDirOpt = Path("reclite-model"),
     k: KOpt = 10,
@@ -88,39 +121,55 @@ def recommend(
     out: OutOpt = None,
     on_unknown: OnUnknownOpt = OnUnknown.raise_,
     data: ExcludeDataOpt = None,
+    fmt: FormatOpt = None,
+    titles: TitlesOpt = False,
+    max_memory: MaxMemoryOpt = "1GB",
     quiet: QuietOpt = False,
 ) -> None:
     """Write top-K recommendations as CSV: user,item,rank,score (raw ids).
 
-    Loads the model directory, ranks every item a user has not seen, and writes the lists to stdout (nothing else goes there) or atomically to --out.
+    Loads the model directory, ranks every item a user has not seen, and writes the lists to stdout (nothing else goes there) or atomically to --out, a batch of users at a time: memory stays within --max-memory plus one batch. --format jsonl or parquet writes those formats instead; --titles adds a title column.
 
     Example:
 
         reclite recommend --model ease-model -k 10 --users 1,2,3 --out recs.csv
 
         reclite recommend --model ease-model --users-file new-users.txt --on-unknown popular
+
+        reclite recommend --model ease-model --data ml-100k --titles --out recs.parquet
     """
     import numpy as np
 
     import reclite
+    from reclite._progress import phase
+    from reclite._validation import parse_memory
+    from reclite.errors import ParameterError
+
+    from ._output import output_format, stream_recommendations
 
     wanted = read_users(users, users_file)  # before the model: option errors come first
-    fitted = reclite.load_model(model)
+    fmt_name = output_format(fmt, out)
+    try:
+        parse_memory(max_memory)
+    except ValueError as exc:
+        raise ParameterError(f"--max-memory: {exc}") from None
+    with phase(f"loading {model}"):
+        fitted = reclite.load_model(model)
     exclude = None
     if data is not None:
         exclude = read_data(data)
+    title_map = _titles(fitted, exclude, data) if titles else None
     if wanted is not None:
         ids = np.asarray(wanted)
     elif exclude is not None:
         ids = exclude.users.to_raw(np.unique(exclude.user_idx))
     else:
         ids = None
-    recs = fitted.recommend(users=ids, k=k, exclude=exclude, on_unknown=on_unknown.value,
-                            show_progress=not quiet)
-    write_text_output(to_csv(recs), out)
-    if out is not None and not quiet:
-        err(f"Wrote {len(recs):,} recommendations for {recs['user'].nunique():,} users to {out}")
+    rows, n_users = stream_recommendations(fitted, ids, k, out=out, fmt=fmt_name, exclude=exclude,
+                                           on_unknown=on_unknown.value, max_memory=max_memory, titles=title_map)
+    if out is not None:
+        current().note(f"Wrote {rows:,} recommendations for {n_users:,} users to {out}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("recommend")(error_boundary(reading_options(recommend)))
+    app.command("recommend")(error_boundary(with_progress(reading_options(recommend))))

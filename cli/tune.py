@@ -14,6 +14,7 @@ from ._common import err, error_boundary, load_data
 from ._options import DataOpt, JsonOpt, QuietOpt, SeedOpt
 from ._params import parse_value, split_assignment
 from ._pipeline import note, note_data, pipeline
+from ._progress import with_progress
 from ._reading import reading_options
 from .evaluate import (
     AtOpt,
@@ -236,4 +237,5 @@ def tune(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("tune")(error_boundary(pipeline("tune", argument="target")(reading_options(tune))))
+    command = pipeline("tune", argument="target")(reading_options(tune))
+    app.command("tune")(error_boundary(with_progress(command)))

@@ -23,9 +23,12 @@ competition shape (6,807 items, k=10) that is 0.36 ns per score on one core agai
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
-from numba import njit, prange
 
 from ._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
 from ._validation import check_k
@@ -33,8 +36,43 @@ from .errors import ParameterError
 
 __all__ = ["topk", "topk_into"]
 
+# ---------------------------------------------------------------------- lazy kernels
+# The numba kernels below are compiled (loaded from numba's cache) the first time a block
+# needs them, not at import: starting numba's compiler costs about half a second, more
+# than ranking a small catalogue with NumPy (see _topk_numpy), so a process that ranks
+# little (`reclite recommend` on the demo model) never pays it.
+_KERNELS: dict[str, dict[str, Any]] = {}
+_compiled = False
+_compile_lock = threading.Lock()
+prange = range  # numba.prange once the kernels are compiled
 
-@njit(cache=True, nogil=True, inline="always")
+
+def _kernel(**options: Any) -> Callable[[Any], Any]:
+    """Mark a function as a numba kernel (``numba.njit(**options)``, applied on first use)."""
+    def mark(func: Any) -> Any:
+        _KERNELS[func.__name__] = options
+        return func
+    return mark
+
+
+def _compile_kernels() -> None:
+    """Replace every marked function of this module by its numba dispatcher (once)."""
+    global _compiled
+    if _compiled:
+        return
+    with _compile_lock:
+        if _compiled:
+            return
+        import numba
+
+        space = globals()
+        space["prange"] = numba.prange  # the kernels read module globals when numba compiles them
+        for name, options in _KERNELS.items():
+            space[name] = numba.njit(**options)(space[name])
+        _compiled = True
+
+
+@_kernel(cache=True, nogil=True, inline="always")
 def _push(bs, bi, filled, k, s, j):
     """Insert ``(s, j)`` into a best-first list of capacity ``k`` holding ``filled`` entries.
 
@@ -63,7 +101,7 @@ def _push(bs, bi, filled, k, s, j):
 _CHUNK = 16
 
 
-@njit(cache=True, nogil=True)
+@_kernel(cache=True, nogil=True)
 def _topk_row(row, k, ex_indices, p, pend, has_ex, cand, has_cand, bi, bs, neg_inf):
     """Fill ``bi``/``bs`` (length ``k``) with the best items of one row of scores, scanning it.
 
@@ -116,7 +154,7 @@ def _topk_row(row, k, ex_indices, p, pend, has_ex, cand, has_cand, bi, bs, neg_i
         bs[pos] = neg_inf
 
 
-@njit(cache=True, nogil=True)
+@_kernel(cache=True, nogil=True)
 def _topk_row_bounded(row, k, n_groups, group_max, found, bi, bs, neg_inf):
     """The best items of one row found through a lower bound; False when there is none.
 
@@ -190,7 +228,7 @@ def _topk_row_bounded(row, k, n_groups, group_max, found, bi, bs, neg_inf):
     return True
 
 
-@njit(cache=True, nogil=True)
+@_kernel(cache=True, nogil=True)
 def _topk_rows(scores, lo, hi, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable, out_idx,
                out_score, neg_inf):
     """Rows ``lo:hi``: through the bound when ``n_groups`` (no candidates), else by scanning.
@@ -223,7 +261,7 @@ def _topk_rows(scores, lo, hi, k, n_groups, ex_indptr, ex_indices, has_ex, cand,
 _ROWS_PER_TASK = 16
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@_kernel(cache=True, nogil=True, parallel=True)
 def _topk_kernel(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable, out_idx, out_score,
                  neg_inf):
     """Rows in parallel (numba threads), ``_ROWS_PER_TASK`` at a time."""
@@ -234,7 +272,7 @@ def _topk_kernel(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_c
                    has_cand, writable, out_idx, out_score, neg_inf)
 
 
-@njit(cache=True, nogil=True)
+@_kernel(cache=True, nogil=True)
 def _topk_kernel_serial(scores, k, n_groups, ex_indptr, ex_indices, has_ex, cand, has_cand, writable, out_idx,
                         out_score, neg_inf):
     """Rows one after the other, in the calling thread (which may be one of several
@@ -251,6 +289,69 @@ def _n_groups(n_items: int, k: int) -> int:
     while 16 * g * g <= k * n_items:
         g *= 2
     return g if n_items >= 8 * g and 2 * k <= g else 0
+
+
+NUMPY_BUDGET = 1 << 24
+"""Scores a process ranks with NumPy (:func:`_topk_numpy`, float32 blocks only) before it
+starts the numba kernels: about 16.8 million. NumPy ranks a 2,000 x 1,500 block at about
+5x the kernels' time per score (50 against 10 ns on the shared two-core machine, k=10),
+so the budget costs about as long as numba's compiler takes to start (0.5-0.8 s there):
+a small job (the demo data: 3 million scores) never starts it, a large one pays at most
+that much extra."""
+_numpy_used = 0
+_ENGINE: str | None = None  # tests: "numpy" or "numba" for every float32 block
+
+
+def _numpy_allowance(n_scores: int) -> bool:
+    """Whether this block may be ranked with NumPy (the kernels not started, budget left)."""
+    global _numpy_used
+    if _compiled:
+        return False
+    with _compile_lock:
+        if _numpy_used + n_scores > NUMPY_BUDGET:
+            return False
+        _numpy_used += n_scores
+        return True
+
+
+def _topk_numpy(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None, candidates: np.ndarray | None,
+                out_idx: np.ndarray, out_score: np.ndarray) -> None:
+    """The kernels' contract in NumPy, for a float32 block (see the module docstring).
+
+    Each item gets one float64 sort key: minus its score (NaN and ``-inf`` become 1e308,
+    above every float32 score, so they tie with each other and rank last among eligible
+    items), ``+inf`` when it is excluded or not a candidate. ``argpartition`` picks ``k``
+    smallest keys per row; a row where more items tie with its ``k``-th key than were
+    picked keeps the tied items with the smallest indices instead (rare for real scores).
+    The ``k`` are then sorted by key, ties in index order.
+    """
+    n, m = scores.shape
+    key = -scores.astype(np.float64)
+    key[~(key < np.inf)] = 1e308  # NaN and -inf scores: eligible, last
+    if candidates is not None:
+        key[:, ~candidates] = np.inf
+    if exclude is not None and exclude.nnz:
+        rows = np.repeat(np.arange(n), np.diff(exclude.indptr))
+        key[rows, exclude.indices] = np.inf
+    cols = np.argpartition(key, k - 1, axis=1)[:, :k]
+    kth = np.take_along_axis(key, cols, axis=1).max(axis=1, keepdims=True)
+    ties = np.flatnonzero((key <= kth).sum(axis=1) > k)  # items tied at the k-th key were left out
+    if len(ties):
+        sub, t = key[ties], kth[ties]
+        tied = sub == t
+        keep = (sub < t) | (tied & (np.cumsum(tied, axis=1) <= k - (sub < t).sum(axis=1, keepdims=True)))
+        cols[ties] = np.nonzero(keep)[1].reshape(len(ties), k)
+    picked = np.take_along_axis(key, cols, axis=1)
+    order = np.lexsort((cols, picked), axis=1)  # by key, ties by index
+    cols = np.take_along_axis(cols, order, axis=1).astype(INDEX_DTYPE)
+    best = np.take_along_axis(picked, order, axis=1)
+    vals = np.take_along_axis(scores, cols, axis=1)
+    vals[best >= 1e308] = -np.inf  # NaN scores rank (and are returned) as -inf
+    padded = best == np.inf  # excluded or not a candidate (a +inf score has key -inf)
+    cols[padded] = -1
+    vals[padded] = -np.inf
+    out_idx[...] = cols
+    out_score[...] = vals
 
 
 _NO_EXCLUSIONS = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=INDEX_DTYPE))
@@ -279,7 +380,14 @@ def topk_into(
     of a larger output. ``parallel=False`` ranks in the calling thread only.
     ``writable=True``: ``scores`` is scratch and may be overwritten (excluded items are
     set to ``-inf`` in place instead of in a copy of each row).
+
+    A process's first :data:`NUMPY_BUDGET` float32 scores are ranked with NumPy, the rest
+    by the numba kernels (started then); both follow the same contract exactly.
     """
+    if scores.dtype == np.float32 and (_ENGINE == "numpy" or (_ENGINE is None and _numpy_allowance(scores.size))):
+        _topk_numpy(scores, k, exclude, candidates, out_idx, out_score)
+        return
+    _compile_kernels()
     if exclude is not None:
         if not exclude.has_sorted_indices:
             exclude = exclude.sorted_indices()

@@ -11,13 +11,13 @@ by design.
 The layers follow the data flow of ``../shared/DESIGN.md`` (files -> Dataset -> confidence ->
 model -> top-K -> metrics), bottom first:
 
-foundation  errors, _typing, _validation, _fs: used by everything, import nothing of reclite
+foundation  errors, _typing, _validation, _fs, _progress: used by everything, import nothing of reclite
 kernels     topk, metrics: numba kernels on arrays, no Dataset and no model
 data        reclite.data.*: IdMap, Dataset, readers, demo and synthetic data
 files       persist: model directories as arrays and JSON, knowing no model class
 confidence  reclite.confidence.*: confidence matrices from a Dataset
 models      reclite.models.*: the estimators, their registry and their model files; reclite.ensemble
-consumers   split, evaluation: take Datasets and fitted models (duck-typed) to tables
+consumers   split, evaluation: take Datasets and fitted models (duck-typed) to tables; plots: tables to PNGs
 interface   the lazy top-level API (reclite/__init__.py), __main__ and the CLI (cli/ = reclite.cli)
 
 A module imports only from its own layer or below. A new module must be given a layer here.
@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 700
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("reclite.errors", "reclite._typing", "reclite._validation", "reclite._fs")),
+    ("foundation", ("reclite.errors", "reclite._typing", "reclite._validation", "reclite._fs",
+                    "reclite._progress")),
     ("kernels", ("reclite.topk", "reclite.metrics")),
     ("data", ("reclite.data",)),
     ("files", ("reclite.persist",)),
@@ -43,7 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # iterative models call it during fit for their validation curves (issue 12)
     ("evaluation", ("reclite.evaluation",)),
     ("models", ("reclite.models", "reclite.ensemble")),
-    ("consumers", ("reclite.split", "reclite.runs")),
+    ("consumers", ("reclite.split", "reclite.runs", "reclite.plots")),
     ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]

@@ -37,8 +37,9 @@ def test_every_runtime_import_is_declared_in_pyproject():
     mods = (_imports(ROOT / "reclite") | _imports(ROOT / "cli")) - stdlib - {"reclite", "__future__"}
     dists = md.packages_distributions()
     declared = _declared()
-    # optional at run time: pyarrow (parquet extra), rmm (gpu extra), optuna (tune extra)
-    optional = {"pyarrow", "rmm", "optuna"}
+    # optional at run time: pyarrow (parquet extra), rmm (gpu extra), optuna (tune extra),
+    # matplotlib (plot extra)
+    optional = {"pyarrow", "rmm", "optuna", "matplotlib"}
     missing = []
     for mod in sorted(mods - optional):
         names = {d.lower().replace("_", "-") for d in dists.get(mod, [mod])}

@@ -8,10 +8,21 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reclite.topk as topk_module
 from reclite.errors import ParameterError, ParameterTypeError
 from reclite.topk import topk
 
 from ._reference import topk_reference
+
+
+@pytest.fixture(autouse=True, scope="module", params=["numpy", "numba"])
+def engine(request):
+    """Every test twice: float32 blocks ranked by the NumPy path, then by the numba kernels
+    (a process ranks its first NUMPY_BUDGET scores with NumPy; both follow one contract)."""
+    old = topk_module._ENGINE
+    topk_module._ENGINE = request.param
+    yield request.param
+    topk_module._ENGINE = old
 
 
 def test_topk_simple_order():

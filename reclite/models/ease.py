@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
+from .._progress import phase
 from .._validation import check_float, check_option, parse_memory
 from ..data.dataset import Dataset
 from ..errors import RecliteError
@@ -103,6 +104,10 @@ class EASE(Recommender):
 
     Notes
     -----
+    Fitting reports its three steps (Gram matrix, Cholesky factor, inverse) to the
+    progress reporter of :mod:`reclite._progress` when one is installed (the command
+    line does); a library call is silent.
+
     Confidence weights enter as the values of :math:`C` on both sides: an item the
     user is more confident about weighs more in the Gram matrix :math:`C^\top C`
     (its co-occurrences count more) and contributes more to the user's scores
@@ -158,23 +163,27 @@ class EASE(Recommender):
                 f"weight matrix, over max_memory={self.max_memory!r}; raise max_memory"
                 + (", use dtype='float32'" if dtype == np.float64 else "")
                 + " or keep fewer items")
-        W = gram_upper(C, dtype)
+        # each step reports itself (reclite._progress): at 10,000 items each takes seconds
+        size = f"{n:,} x {n:,}"
+        with phase(f"EASE: Gram matrix {size}"):
+            W = gram_upper(C, dtype)
         W[np.diag_indices(n)] += self.l2
         # Cholesky factor and inverse in place: the C-ordered upper triangle is the
         # Fortran-ordered lower one, so LAPACK works on W's memory without a copy
         potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (W,))
-        with _potrf_threads(n):
+        with phase(f"EASE: Cholesky factor {size}"), _potrf_threads(n):
             _, info = potrf(W.T, lower=1, overwrite_a=1, clean=0)
         if info != 0:
             raise RecliteError(f"EASE: the Gram matrix is not positive definite (LAPACK potrf info={info}); "
                                "increase l2")
-        _, info = potri(W.T, lower=1, overwrite_c=1)
-        if info != 0:  # pragma: no cover - potrf succeeded, so the factor is invertible
-            raise RecliteError(f"EASE: inverting the Cholesky factor failed (LAPACK potri info={info})")
-        mirror_upper(W)
-        diag = W.diagonal().copy()
-        W *= (-1.0 / diag)[None, :]
-        W[np.diag_indices(n)] = 0.0
+        with phase(f"EASE: inverse {size}"):
+            _, info = potri(W.T, lower=1, overwrite_c=1)
+            if info != 0:  # pragma: no cover - potrf succeeded, so the factor is invertible
+                raise RecliteError(f"EASE: inverting the Cholesky factor failed (LAPACK potri info={info})")
+            mirror_upper(W)
+            diag = W.diagonal().copy()
+            W *= (-1.0 / diag)[None, :]
+            W[np.diag_indices(n)] = 0.0
         self.weights_ = W
 
     _score_into = True  # float32 weights write into the ranking's reused block

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import warnings
 from typing import Any, ClassVar, Literal
 
@@ -262,7 +263,17 @@ class _ImplicitModel(Recommender):
     # known users' scores are one BLAS product, written into the ranking's reused buffer;
     # several ranking threads may each compute one (see Recommender._score_threadsafe)
     _score_into = True
-    _score_threadsafe = True
+
+    @property
+    def _score_threadsafe(self) -> bool:  # type: ignore[override]
+        """True, except for a model small enough that ranking every user is one short job
+        (at most ``reclite.topk.NUMPY_BUDGET`` scores): the threaded ranking sizes its
+        workers by numba's thread count, and importing numba for that would cost such a
+        job (``reclite recommend`` on the demo data) a third of a second. Results do not
+        depend on it."""
+        from ..topk import NUMPY_BUDGET
+
+        return "numba" in sys.modules or getattr(self, "n_users_", 0) * getattr(self, "n_items_", 0) > NUMPY_BUDGET
 
     def _score(self, user_idx: IntArray, rows: sp.csr_matrix, out: np.ndarray | None = None) -> np.ndarray:
         return np.matmul(self._user_vectors(user_idx, rows), self.item_factors_.T, out=out)
