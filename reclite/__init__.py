@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "build_confidence": "reclite.confidence",
     "evaluate": "reclite.evaluation",
     "evaluate_recommendations": "reclite.evaluation",
+    "evaluate_spark": "reclite.spark_eval",
     # tuning
     "tune": "reclite.tuning",
     "TuneResult": "reclite.tuning",
@@ -42,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "BPR": "reclite.models.factor",
     "LMF": "reclite.models.factor",
     "SurpriseRecommender": "reclite.models.surprise",
+    "SparkALS": "reclite.models.spark",
     # ensembles
     "RankVote": "reclite.ensemble",
     "ScoreBlend": "reclite.ensemble",
