@@ -42,6 +42,9 @@ MODEL_PARAMS: dict[str, dict] = {
     "lmf": {"factors": 2, "regularization": 0.6, "iterations": 30, "random_state": 0, "num_threads": 1},
     "surprise_svd": {"random_state": 0},
     "surprise_knn": {"random_state": 0},
+    # Spark's regularisation is scaled by each user's (5) and item's (10) interactions; one block
+    # and few iterations keep a local Spark fit short (tests/spark/ runs these checks)
+    "spark_als": {"factors": 2, "regularization": 0.01, "iterations": 5, "num_blocks": 1, "random_state": 0},
     # ensembles: members in the JSON form (label, registry name, parameters), with the fast settings above
     "rankvote": {"estimators": [["ease", "ease", {"l2": 5.0}], ["itemknn", "itemknn", {"k_neighbors": 10}],
                                 ["als", "als", {"factors": 2, "regularization": 0.05, "iterations": 15,

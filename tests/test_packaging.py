@@ -37,8 +37,8 @@ def test_every_runtime_import_is_declared_in_pyproject():
     mods = (_imports(ROOT / "reclite") | _imports(ROOT / "cli")) - stdlib - {"reclite", "__future__"}
     dists = md.packages_distributions()
     declared = _declared()
-    # optional at run time: pyarrow (parquet extra), rmm (gpu extra), optuna (tune extra)
-    optional = {"pyarrow", "rmm", "optuna"}
+    # optional at run time: pyarrow (parquet extra), rmm (gpu extra), optuna (tune extra), pyspark (spark extra)
+    optional = {"pyarrow", "rmm", "optuna", "pyspark"}
     missing = []
     for mod in sorted(mods - optional):
         names = {d.lower().replace("_", "-") for d in dists.get(mod, [mod])}
