@@ -17,6 +17,11 @@ class OnUnknown(StrEnum):
     popular = "popular"
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 ModelDirOpt = Annotated[Path, typer.Option("--model", "-m", help="Model directory written by `reclite fit`.")]
 UsersOpt = Annotated[str | None, typer.Option(
     "--users", "-u", help="Users to recommend for, as comma-separated ids, e.g. --users 1,2,3 (always ids, "
@@ -32,6 +37,10 @@ UsersFileOpt = Annotated[Path | None, typer.Option(
 OnUnknownOpt = Annotated[OnUnknown, typer.Option(
     "--on-unknown", help="Users the model never saw: stop with an error naming them, or give them "
                          "the most popular items.")]
+EngineOpt = Annotated[Engine, typer.Option(
+    "--engine", help="local: rank here and write CSV. spark: rank in Apache Spark (spark_als models), every "
+                     "user the model knows, seen items removed in Spark, and write --out as a parquet folder "
+                     "(needs pip install \"reclite[spark]\" and Java 17+).")]
 ExcludeDataOpt = Annotated[Path | None, typer.Option(
     "--data", "-d", help="Also never recommend the users' interactions in this data (matched by raw "
                          "ids); without --users/--users-file, recommend for its users.", show_default=False)]
@@ -87,6 +96,7 @@ def recommend(
     out: OutOpt = None,
     on_unknown: OnUnknownOpt = OnUnknown.raise_,
     data: ExcludeDataOpt = None,
+    engine: EngineOpt = Engine.local,
     quiet: QuietOpt = False,
 ) -> None:
     """Write top-K recommendations as CSV: user,item,rank,score (raw ids).
@@ -98,10 +108,17 @@ def recommend(
         reclite recommend --model ease-model -k 10 --users 1,2,3 --out recs.csv
 
         reclite recommend --model ease-model --users-file new-users.txt --on-unknown popular
+
+        reclite recommend --model spark-model --engine spark --out recs.parquet
     """
     import numpy as np
 
     import reclite
+
+    if engine is Engine.spark:
+        recommend_in_spark(model, k, out, given=[n for n, v in (("--users", users), ("--users-file", users_file),
+                                                                 ("--data", data)) if v is not None], quiet=quiet)
+        return
 
     wanted = read_users(users, users_file)  # before the model: option errors come first
     fitted = reclite.load_model(model)
@@ -119,6 +136,28 @@ def recommend(
     write_text_output(to_csv(recs), out)
     if out is not None and not quiet:
         err(f"Wrote {len(recs):,} recommendations for {recs['user'].nunique():,} users to {out}")
+
+
+def recommend_in_spark(model_dir: Path, k: int, out: Path | None, given: list[str], quiet: bool) -> None:
+    """``--engine spark``: the model's ``recommend_spark`` lists, written by Spark as a parquet folder."""
+    import reclite
+    from reclite.errors import RecliteError
+
+    if given:
+        raise usage_error(f"--engine spark ranks every user the model knows; {', '.join(given)} cannot be "
+                          "combined with it")
+    if out is None:
+        raise usage_error("--engine spark writes a parquet folder: give --out PATH, e.g. --out recs.parquet")
+    from reclite.models.spark import SparkALS, require_spark, write_spark_output
+
+    fitted = reclite.load_model(model_dir)
+    if not isinstance(fitted, SparkALS):
+        raise RecliteError(f"--engine spark needs a spark_als model; {model_dir} holds a {type(fitted).__name__} "
+                           "(use --engine local)")
+    require_spark()
+    write_spark_output(fitted.recommend_spark(k=k), out)
+    if not quiet:
+        err(f"Wrote the top {k} of {fitted.n_users_:,} users to {out} (parquet, written by Spark)")
 
 
 def register(app: typer.Typer) -> None:
