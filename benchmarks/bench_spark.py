@@ -169,7 +169,7 @@ def accuracy(args: argparse.Namespace) -> None:
     ds = reclite.read_movielens(dataset_path("ml-100k"))
     train, test = reclite.split.random_holdout(ds, test_size=0.25, random_state=42)
     fit_part, valid = reclite.split.random_holdout(train, test_size=0.2, random_state=0)
-    common = dict(factors=args.factors, iterations=args.iterations, alpha=ALPHA, random_state=0)
+    common = dict(factors=args.factors, iterations=args.iterations, alpha=args.alpha, random_state=0)
 
     def make(engine: str, reg: float):
         if engine == "als":
@@ -177,7 +177,7 @@ def accuracy(args: argparse.Namespace) -> None:
         return reclite.SparkALS(regularization=reg, num_blocks=args.num_blocks, spark=spark, **common)
 
     rows = []
-    for engine, grid in (("als", ALS_REG_GRID), ("spark", SPARK_REG_GRID)):
+    for engine, grid in (("als", args.als_grid or ALS_REG_GRID), ("spark", args.spark_grid or SPARK_REG_GRID)):
         scores = {}
         for reg in grid:
             m = make(engine, reg).fit(fit_part)
@@ -202,6 +202,9 @@ def main() -> None:
     p.add_argument("--driver-memory", default=None, help="spark.driver.memory, e.g. 8g (the full shape needs it)")
     p.add_argument("--factors", type=int, default=FACTORS)
     p.add_argument("--iterations", type=int, default=ITERATIONS)
+    p.add_argument("--alpha", type=float, default=ALPHA, help="accuracy: the confidence scale of both engines")
+    p.add_argument("--als-grid", type=float, nargs="+", help="accuracy: ALS regularisation values to try")
+    p.add_argument("--spark-grid", type=float, nargs="+", help="accuracy: SparkALS regularisation values to try")
     p.add_argument("--worker", choices=["als", "spark"], help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
     args = p.parse_args()
