@@ -423,6 +423,18 @@ class SparkALS(Recommender):
         return (ranked.join(side.user_map, _U).join(side.item_map, _I)
                 .select(_RAW_U, _RAW_I, "score", "rank"))
 
+    def __sklearn_clone__(self) -> SparkALS:
+        """``sklearn.base.clone``: every parameter copied, but the session shared (a SparkSession
+        cannot be deep-copied, and a clone belongs in the same session)."""
+        session = self.spark
+        self.spark = None
+        try:
+            twin = super().__sklearn_clone__()
+        finally:
+            self.spark = session
+        twin.spark = session
+        return twin
+
     # ------------------------------------------------------------------ files
     def save(self, directory: Any) -> None:
         """Save to a model directory (factors in ``arrays.npz``; the ``spark`` session is not saved)."""

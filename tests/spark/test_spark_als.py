@@ -174,9 +174,18 @@ def test_fit_spark_errors_name_the_column_and_what_was_expected(spark_session):
         m.fit_spark(pd.DataFrame({"user": [1], "item": [2]}))
 
 
+def test_a_clone_shares_the_session_and_copies_the_rest(spark_session):
+    from sklearn.base import clone
+
+    m = SparkALS(spark=spark_session, confidence_params={"era": {"tau": 5}}, **FAST)
+    twin = clone(m)
+    assert twin.spark is spark_session and twin.get_params() == m.get_params()
+    assert twin.confidence_params is not m.confidence_params
+
+
 def test_saved_and_loaded_model_ranks_in_spark_alike(model, tmp_path):
     model.save(tmp_path / "m")
     back = reclite.load_model(tmp_path / "m")
-    assert back.spark is None
+    assert back.spark is None and back.get_params()["random_state"] == back.random_seed_ == 0
     pd.testing.assert_frame_equal(_sorted(back.recommend_spark(k=5).toPandas()),
                                   _sorted(model.recommend_spark(k=5).toPandas()))
