@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import load_now, machine_line, print_table  # noqa: E402
 
-FACTORS, ITERATIONS, ALPHA = 64, 10, 7.0
+FACTORS, ITERATIONS, ALPHA = 64, 10, 1.0
 SPARK_REG_GRID = [0.01, 0.03, 0.1, 0.3, 1.0]
 ALS_REG_GRID = [5.0, 10.0, 20.0, 50.0, 100.0, 200.0]
 
@@ -196,8 +196,8 @@ def main() -> None:
     p.add_argument("part", nargs="?", default="speed", choices=["speed", "accuracy"])
     p.add_argument("--scale", type=float, default=0.05, help="fraction of the ML-20M shape (default 0.05)")
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--spark-reg", type=float, default=0.1)
-    p.add_argument("--als-reg", type=float, default=50.0)
+    p.add_argument("--spark-reg", type=float, default=0.2)
+    p.add_argument("--als-reg", type=float, default=20.0)
     p.add_argument("--num-blocks", type=int, default=4)
     p.add_argument("--driver-memory", default=None, help="spark.driver.memory, e.g. 8g (the full shape needs it)")
     p.add_argument("--factors", type=int, default=FACTORS)
