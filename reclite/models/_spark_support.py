@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,7 +94,8 @@ def local_spark_session(master: str = "local[*]", shuffle_partitions: int | None
     """The active SparkSession, or a new local one: UI off, console progress off, logs at ERROR.
 
     An existing session (a cluster's, or one a test started) is returned unchanged: its
-    settings are not touched.
+    settings are not touched. A new local session's Python workers run this interpreter
+    (``PYSPARK_PYTHON``, unless set): the executors import reclite to rank.
     """
     require_spark()
     _quiet_pyspark()
@@ -102,6 +104,8 @@ def local_spark_session(master: str = "local[*]", shuffle_partitions: int | None
 
     if SparkContext._active_spark_context is not None:
         return SparkSession.builder.getOrCreate()
+    if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName("reclite")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
