@@ -10,7 +10,7 @@ Two parts:
     memory is its own): ``--runs`` timed fits after one untimed warm-up fit, then recall@10
     on the holdout (SparkALS: :func:`reclite.evaluate_spark`, in Spark; ALS:
     :func:`reclite.evaluate`). SparkALS reads the parquet (``fit_spark``, id maps and
-    confidence in Spark); ALS reads the same rows into a Dataset. Reported: seconds per
+    confidence in Spark); ALS fits the same rows as a Dataset. Reported: seconds per
     iteration (fit seconds / iterations, median [min-max] of the runs; Spark's includes its
     per-fit setup: blocking the ratings, id maps), peak memory (ALS: the Python process's
     peak RSS; Spark: the Python driver's peak RSS and the JVM's, which in local mode is the
