@@ -11,7 +11,8 @@ import typer
 from ._common import error_boundary
 from ._options import JsonOpt
 
-model_app = typer.Typer(help="Inspect saved models.", no_args_is_help=True,
+model_app = typer.Typer(help="Inspect saved models.\n\nExample:\n\n    reclite model info reclite-model",
+                        no_args_is_help=True,
                         context_settings={"help_option_names": ["-h", "--help"]})
 
 DirArg = Annotated[Path, typer.Argument(help="A model directory written by reclite fit (or Recommender.save).",

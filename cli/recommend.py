@@ -19,6 +19,11 @@ class OnUnknown(StrEnum):
     popular = "popular"
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 ModelDirOpt = Annotated[Path, typer.Option("--model", "-m", help="Model directory written by `reclite fit`.")]
 UsersOpt = Annotated[str | None, typer.Option(
     "--users", "-u", help="Users to recommend for, as comma-separated ids, e.g. --users 1,2,3 (always ids, "
@@ -34,6 +39,10 @@ UsersFileOpt = Annotated[Path | None, typer.Option(
 OnUnknownOpt = Annotated[OnUnknown, typer.Option(
     "--on-unknown", help="Users the model never saw: stop with an error naming them, or give them "
                          "the most popular items.")]
+EngineOpt = Annotated[Engine, typer.Option(
+    "--engine", help="local: rank here and write CSV. spark: rank in Apache Spark (spark_als models), every "
+                     "user the model knows, seen items removed in Spark, and write --out as a parquet folder "
+                     "(needs pip install \"reclite[spark]\" and Java 17+).")]
 ExcludeDataOpt = Annotated[Path | None, typer.Option(
     "--data", "-d", help="Also never recommend the users' interactions in this data (matched by raw "
                          "ids); without --users/--users-file, recommend for its users. --titles reads "
@@ -124,6 +133,7 @@ def recommend(
     fmt: FormatOpt = None,
     titles: TitlesOpt = False,
     max_memory: MaxMemoryOpt = "1GB",
+    engine: EngineOpt = Engine.local,
     quiet: QuietOpt = False,
 ) -> None:
     """Write top-K recommendations as CSV: user,item,rank,score (raw ids).
@@ -137,6 +147,8 @@ def recommend(
         reclite recommend --model ease-model --users-file new-users.txt --on-unknown popular
 
         reclite recommend --model ease-model --data ml-100k --titles --out recs.parquet
+
+        reclite recommend --model spark-model --engine spark --out recs.parquet
     """
     import numpy as np
 
@@ -146,6 +158,13 @@ def recommend(
     from reclite.errors import ParameterError
 
     from ._output import output_format, stream_recommendations
+
+    if engine is Engine.spark:
+        recommend_in_spark(model, k, out, given=[n for n, v in (("--users", users), ("--users-file", users_file),
+                                                                 ("--data", data), ("--format", fmt),
+                                                                 ("--titles", titles or None))
+                                                     if v is not None])
+        return
 
     wanted = read_users(users, users_file)  # before the model: option errors come first
     fmt_name = output_format(fmt, out)
@@ -169,6 +188,27 @@ def recommend(
                                            on_unknown=on_unknown.value, max_memory=max_memory, titles=title_map)
     if out is not None:
         current().note(f"Wrote {rows:,} recommendations for {n_users:,} users to {out}")
+
+
+def recommend_in_spark(model_dir: Path, k: int, out: Path | None, given: list[str]) -> None:
+    """``--engine spark``: the model's ``recommend_spark`` lists, written by Spark as a parquet folder."""
+    import reclite
+    from reclite.errors import RecliteError
+
+    if given:
+        raise usage_error(f"--engine spark ranks every user the model knows; {', '.join(given)} cannot be "
+                          "combined with it")
+    if out is None:
+        raise usage_error("--engine spark writes a parquet folder: give --out PATH, e.g. --out recs.parquet")
+    from reclite.models.spark import SparkALS, require_spark, write_spark_output
+
+    fitted = reclite.load_model(model_dir)
+    if not isinstance(fitted, SparkALS):
+        raise RecliteError(f"--engine spark needs a spark_als model; {model_dir} holds a {type(fitted).__name__} "
+                           "(use --engine local)")
+    require_spark()
+    write_spark_output(fitted.recommend_spark(k=k), out)
+    current().note(f"Wrote the top {k} of {fitted.n_users_:,} users to {out} (parquet, written by Spark)")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "build_confidence": "reclite.confidence",
     "evaluate": "reclite.evaluation",
     "evaluate_recommendations": "reclite.evaluation",
+    "evaluate_spark": "reclite.spark_eval",
     # tuning
     "tune": "reclite.tuning",
     "TuneResult": "reclite.tuning",
@@ -46,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "SurpriseRecommender": "reclite.models.surprise",
     "ContentEmbedding": "reclite.models.content",
     "ContentExpanded": "reclite.models.content",
+    "SparkALS": "reclite.models.spark",
     # ensembles
     "RankVote": "reclite.ensemble",
     "ScoreBlend": "reclite.ensemble",

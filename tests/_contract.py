@@ -45,6 +45,9 @@ MODEL_PARAMS: dict[str, dict] = {
     "content": {},
     # the hybrid: its models in the JSON form [registry name, parameters]
     "content_expand": {"base": ["ease", {"l2": 5.0}], "n_expand": 3},
+    # Spark's regularisation is scaled by each user's (5) and item's (10) interactions; one block
+    # and few iterations keep a local Spark fit short (tests/spark/ runs these checks)
+    "spark_als": {"factors": 2, "regularization": 0.01, "iterations": 5, "num_blocks": 1, "random_state": 0},
     # ensembles: members in the JSON form (label, registry name, parameters), with the fast settings above
     "rankvote": {"estimators": [["ease", "ease", {"l2": 5.0}], ["itemknn", "itemknn", {"k_neighbors": 10}],
                                 ["als", "als", {"factors": 2, "regularization": 0.05, "iterations": 15,

@@ -83,3 +83,35 @@ def tiny() -> reclite.Dataset:
     years = np.array([1990.0, 2000.0, 2010.0, np.nan])
     return reclite.Dataset(ds0.user_idx, ds0.item_idx, ds0.values, ds0.times, users=ds0.users,
                            items=items, genres=g, years=years, name="tiny")
+
+
+# ---------------------------------------------------------------------- Spark
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``spark`` skip, with the reason, only when pyspark or Java 17+ is missing."""
+    marked = [item for item in items if item.get_closest_marker("spark")]
+    if not marked:
+        return
+    from reclite.models.spark import SPARK_INSTALL, spark_unavailable_reason
+
+    reason = spark_unavailable_reason()
+    if reason:
+        skip = pytest.mark.skip(reason=f"Spark tests need {SPARK_INSTALL}: {reason}")
+        for item in marked:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """The one local SparkSession of a test run: 2 cores, UI off, quiet logs, 2 shuffle partitions."""
+    from reclite.models.spark import local_spark_session
+
+    session = local_spark_session("local[2]", shuffle_partitions=2)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(autouse=True)
+def _spark_session_for_spark_tests(request):
+    """Every ``spark`` test runs in the shared session (SparkALS(spark=None) reuses the active one)."""
+    if request.node.get_closest_marker("spark"):
+        request.getfixturevalue("spark_session")

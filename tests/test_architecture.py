@@ -44,7 +44,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # iterative models call it during fit for their validation curves (issue 12)
     ("evaluation", ("reclite.evaluation",)),
     ("models", ("reclite.models", "reclite.ensemble")),
-    ("consumers", ("reclite.split", "reclite.runs", "reclite.plots")),
+    # evaluate_spark ranks with SparkALS (models) in Spark
+    ("consumers", ("reclite.split", "reclite.runs", "reclite.plots", "reclite.spark_eval")),
     ("search", ("reclite.tuning",)),
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]

@@ -45,6 +45,11 @@ VARIANTS += [("userknn_bm25", "userknn", {"weighting": "bm25"}), ("ease_float32"
 VARIANT_IDS = [v[0] for v in VARIANTS]
 REGISTRY_IDS = registry.names()
 
+
+def _marked(ids: list[str]) -> list[Any]:
+    """Parameter ids, the Spark model's marked ``spark`` (it runs in the test run's one Spark session)."""
+    return [pytest.param(i, marks=pytest.mark.spark) if i.startswith("spark") else i for i in ids]
+
 # a value each model's own checks refuse (the "n_factors=-1 in a tampered file" case)
 BAD_VALUES: dict[str, tuple[str, Any]] = {
     "pop": ("by", "nobody"),
@@ -62,6 +67,7 @@ BAD_VALUES: dict[str, tuple[str, Any]] = {
     "blend": ("normalize", "max"),
     "content": ("n_components", 0),
     "content_expand": ("n_expand", -1),
+    "spark_als": ("num_blocks", 0),
 }
 
 
@@ -145,7 +151,7 @@ def fitted_names(model: Any) -> set[str]:
     return {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
 
 
-@pytest.mark.parametrize("variant", VARIANT_IDS)
+@pytest.mark.parametrize("variant", _marked(VARIANT_IDS))
 def test_fitted_attributes_are_exactly_the_declared_ones(store, variant):
     """Adding a fitted attribute without declaring it (or declaring one never set) fails here."""
     saved = store(variant)
@@ -161,7 +167,7 @@ def test_fitted_attributes_are_exactly_the_declared_ones(store, variant):
     assert set(saved.arrays) == {k for a, s in saved.chosen().items() for k in array_keys(a, s)}
 
 
-@pytest.mark.parametrize("name", REGISTRY_IDS)
+@pytest.mark.parametrize("name", _marked(REGISTRY_IDS))
 def test_declarations_use_known_sizes_and_kinds(name):
     """Shape symbols ending in ``_`` name JSON attributes declared before; dtypes are real."""
     cls = registry.get(name)
@@ -207,7 +213,7 @@ def test_saving_a_parameter_changed_after_fit_to_a_bad_value_is_refused(store, t
 
 
 # ---------------------------------------------------------------------- round trip
-@pytest.mark.parametrize("variant", VARIANT_IDS)
+@pytest.mark.parametrize("variant", _marked(VARIANT_IDS))
 def test_round_trip_gives_identical_recommendations(store, variant):
     saved = store(variant)
     model = saved.model
@@ -227,7 +233,7 @@ def test_round_trip_gives_identical_recommendations(store, variant):
 
 
 # ---------------------------------------------------------------------- parameters
-@pytest.mark.parametrize("name", REGISTRY_IDS)
+@pytest.mark.parametrize("name", _marked(REGISTRY_IDS))
 def test_unknown_missing_and_mistyped_parameters(store, name):
     saved = store(name)
     meta, _ = saved.copies()
@@ -258,7 +264,7 @@ def test_unknown_missing_and_mistyped_parameters(store, name):
     assert_names(refused(saved.write(meta)), "params.json", "entry", "params", "must be an object")
 
 
-@pytest.mark.parametrize("name", REGISTRY_IDS)
+@pytest.mark.parametrize("name", _marked(REGISTRY_IDS))
 def test_confidence_parameters_are_checked_as_fit_checks_them(store, name):
     saved = store(name)
     if "alpha" not in saved.meta["params"]:
@@ -271,7 +277,7 @@ def test_confidence_parameters_are_checked_as_fit_checks_them(store, name):
         assert_names(refused(saved.write(meta)), "params.json", "parameter", pname, "is not valid", phrase)
 
 
-@pytest.mark.parametrize("name", REGISTRY_IDS)
+@pytest.mark.parametrize("name", _marked(REGISTRY_IDS))
 def test_a_value_the_models_own_checks_refuse_names_the_parameter(store, name):
     saved = store(name)
     pname, bad = BAD_VALUES[name]
@@ -391,7 +397,7 @@ def _tampers(attr: str, spec: Fitted, meta: dict[str, Any], arrays: dict[str, np
         lambda m, a: m["attributes"][attr].update(shape=[rows, -1])
 
 
-@pytest.mark.parametrize("variant", VARIANT_IDS)
+@pytest.mark.parametrize("variant", _marked(VARIANT_IDS))
 def test_every_tampered_attribute_is_named(store, variant):
     saved = store(variant)
     n = 0
@@ -406,7 +412,7 @@ def test_every_tampered_attribute_is_named(store, variant):
     assert n >= 6 * 5  # the six shared attributes alone give more
 
 
-@pytest.mark.parametrize("name", REGISTRY_IDS)
+@pytest.mark.parametrize("name", _marked(REGISTRY_IDS))
 def test_unknown_attributes_and_arrays_are_refused(store, name):
     saved = store(name)
     meta, arrays = saved.copies()

@@ -38,8 +38,8 @@ def test_every_runtime_import_is_declared_in_pyproject():
     dists = md.packages_distributions()
     declared = _declared()
     # optional at run time: pyarrow (parquet extra), rmm (gpu extra), optuna (tune extra),
-    # matplotlib (plot extra)
-    optional = {"pyarrow", "rmm", "optuna", "matplotlib"}
+    # matplotlib (plot extra), pyspark (spark extra)
+    optional = {"pyarrow", "rmm", "optuna", "matplotlib", "pyspark"}
     missing = []
     for mod in sorted(mods - optional):
         names = {d.lower().replace("_", "-") for d in dists.get(mod, [mod])}

@@ -46,7 +46,7 @@ from ..data.dataset import Dataset
 from ..errors import DeviceError, ParameterError
 from ._curves import CurveRecorder, StopTraining, check_curve_args, check_eval_set, shallow_copy
 from ._fitted import FittedDecl, array, json_value
-from ._foldin import mean_fold_in
+from ._foldin import als_solve_users, mean_fold_in
 from .base import Recommender
 
 __all__ = ["ALS", "BPR", "LMF", "gpu_available", "gpu_unavailable_reason", "implicit_seed"]
@@ -405,34 +405,6 @@ class ALS(_ImplicitModel):
 
     def _fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
         return als_solve_users(self.item_factors_, rows, float(self.regularization))
-
-
-def als_solve_users(item_factors: np.ndarray, rows: sp.csr_matrix, regularization: float) -> np.ndarray:
-    """User factors that best explain confidence rows, given fixed item factors.
-
-    The exact least-squares step of implicit ALS (implicit's ``recalculate_user``,
-    i.e. ``_least_squares`` in ``implicit/cpu/_als.pyx``), in float64 NumPy::
-
-        A_u = Y^T Y + reg I + sum_{i in row u} (|c_ui| - 1) y_i y_i^T
-        b_u = sum_{i in row u, c_ui > 0} c_ui y_i
-        x_u = A_u^{-1} b_u        (0 for an empty row)
-    """
-    Y = np.asarray(item_factors, dtype=np.float64)
-    f = Y.shape[1]
-    base = Y.T @ Y + regularization * np.eye(f)
-    rows = sp.csr_matrix(rows)
-    out = np.zeros((rows.shape[0], f), dtype=VALUE_DTYPE)
-    for r in range(rows.shape[0]):
-        s, e = rows.indptr[r], rows.indptr[r + 1]
-        if s == e:
-            continue
-        idx = rows.indices[s:e]
-        c = rows.data[s:e].astype(np.float64)
-        Yh = Y[idx]
-        A = base + (Yh.T * (np.abs(c) - 1.0)) @ Yh
-        b = np.where(c > 0, c, 0.0) @ Yh
-        out[r] = np.linalg.solve(A, b)
-    return out
 
 
 # ---------------------------------------------------------------------- BPR

@@ -23,6 +23,8 @@ REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     "als": ("reclite.models.factor", "ALS", {}),
     "bpr": ("reclite.models.factor", "BPR", {}),
     "lmf": ("reclite.models.factor", "LMF", {}),
+    # Apache Spark MLlib's implicit ALS (optional extra reclite[spark]; the module imports pyspark lazily)
+    "spark_als": ("reclite.models.spark", "SparkALS", {}),
     "surprise_svd": ("reclite.models.surprise", "SurpriseRecommender", {"algorithm": "SVD"}),
     "surprise_knn": ("reclite.models.surprise", "SurpriseRecommender", {"algorithm": "KNNBaseline"}),
     "content": ("reclite.models.content", "ContentEmbedding", {}),

@@ -53,8 +53,16 @@ def ml100k_split(ml100k):
     return reclite.split.random_holdout(ml100k, test_size=0.25, random_state=42)
 
 
+#: registry models held to a reference elsewhere instead of a floor here
+ELSEWHERE = {
+    # fitted by Apache Spark (slow to start): tests/spark/test_spark_accuracy.py holds its ndcg@10 on
+    # MovieLens 100K within 0.01 of ALS's, each at its best regularisation
+    "spark_als": "tests/spark/test_spark_accuracy.py",
+}
+
+
 def test_every_registry_model_has_a_floor():
-    assert set(FLOORS) == set(registry.names())
+    assert set(FLOORS) | set(ELSEWHERE) == set(registry.names())
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

@@ -10,7 +10,8 @@ from .._contract import CHECKS
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__.removeprefix("check_") for c in CHECKS])
-@pytest.mark.parametrize("name", registry.names())
+# spark_als runs the same checks in tests/spark/test_spark_contract.py, in the one shared Spark session
+@pytest.mark.parametrize("name", [n for n in registry.names() if n != "spark_als"])
 def test_contract(name, check, tmp_path):
     check(name, tmp_path)
 

@@ -31,6 +31,9 @@ FOLD_IN = ["als", "bpr", "lmf", "surprise_svd", "surprise_knn"]
 # history lists or scores, each member weighing the history itself (tests/test_ensemble.py); so does
 # content_expand with its base and content models (tests/models/test_content.py)
 ENSEMBLES = ["rankvote", "blend", "content_expand"]
+# fitted by Spark: its fold-in (ALS's least squares with Spark's per-user regularisation) gives a training
+# user their own list in tests/spark/test_spark_als.py, in the test run's one Spark session
+SPARK = ["spark_als"]
 
 USERS = [0, 3, 17, 58, 101]
 
@@ -40,7 +43,7 @@ def history_models() -> list[str]:
 
 
 def test_the_lists_cover_every_registry_model():
-    assert sorted(ROW_SCORED + FOLD_IN + ENSEMBLES) == sorted(registry.names())
+    assert sorted(ROW_SCORED + FOLD_IN + ENSEMBLES + SPARK) == sorted(registry.names())
 
 
 @pytest.fixture(scope="module")

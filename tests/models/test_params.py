@@ -124,6 +124,8 @@ BAD = [
     ("rankvote", {"estimators": ["ease", "nope"]}, ParameterError, "estimators[1]", "'nope'"),
     ("rankvote", {"estimators": ["ease", ["e2", "ease", {"l2": -1}]]}, ParameterError, "member 'e2'", "l2"),
     ("blend", {"normalize": "max"}, ParameterError, "normalize", "'max'"),
+    ("spark_als", {"num_blocks": 0}, ParameterError, "num_blocks", "0"),
+    ("spark_als", {"checkpoint_interval": 0}, ParameterError, "checkpoint_interval", "0"),
     ("blend", {"estimators": "ease"}, ParameterTypeError, "estimators", "'ease'"),
     ("content", {"n_components": 0}, ParameterError, "n_components", "0"),
     ("content", {"blocks": "genres"}, ParameterTypeError, "blocks", "'genres'"),
