@@ -70,6 +70,7 @@ __all__ = [
     "ranking_metrics",
     "beyond_accuracy_metrics",
     "label",
+    "check_metric_names",
 ]
 
 # column order of the accuracy kernel's output
@@ -153,43 +154,55 @@ def _accuracy_kernel(topk, t_indptr, t_indices, cutoffs, disc, idcg, out):
             c += 1
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _beyond_kernel(topk, cutoffs, selfinfo, share, out):
-    """out[u, c, 0|1]: mean self-information | mean popularity share of u's first cutoffs[c] items."""
-    n, width = topk.shape
-    n_cut = cutoffs.shape[0]
-    kmax = cutoffs[n_cut - 1]
-    stop = kmax if kmax < width else width
-    for u in prange(n):
-        cnt = 0
-        s_info = 0.0
-        s_pop = 0.0
-        c = 0
-        for r in range(stop):
-            item = topk[u, r]
-            if item >= 0:
-                cnt += 1
-                s_info += selfinfo[item]
-                s_pop += share[item]
-            while c < n_cut and cutoffs[c] == r + 1:
-                _write_beyond(out, u, c, cnt, s_info, s_pop)
-                c += 1
-        while c < n_cut:  # cut-offs past the list's width
-            _write_beyond(out, u, c, cnt, s_info, s_pop)
-            c += 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _write_beyond(out, u, c, cnt, s_info, s_pop):
-    if cnt > 0:
-        out[u, c, 0] = s_info / cnt
-        out[u, c, 1] = s_pop / cnt
-    else:
-        out[u, c, 0] = np.nan
-        out[u, c, 1] = np.nan
+def _beyond(topk: np.ndarray, cutoffs: np.ndarray, selfinfo: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """out[u, c, 0|1]: mean self-information | mean popularity share of u's first cutoffs[c] items
+    (NaN for a list without items): running sums along each list, read at every cut-off."""
+    stop = min(int(cutoffs[-1]), topk.shape[1])
+    top = topk[:, :stop]  # an empty slot (-1) reads the 0 appended to each item statistic
+    at = np.minimum(cutoffs, stop)  # slots a cut-off covers; column 0 of the sums is the empty list
+    sums = np.zeros((topk.shape[0], stop + 1, 3), dtype=np.float64)
+    for j, per_item in enumerate((np.ones(len(selfinfo)), selfinfo, share)):
+        np.cumsum(np.append(per_item, 0.0)[top], axis=1, out=sums[:, 1:, j])
+    cnt = sums[:, at, :1]
+    return np.divide(sums[:, at, 1:], cnt, out=np.full(cnt.shape[:2] + (2,), np.nan), where=cnt > 0)
 
 
 # ---------------------------------------------------------------------- checking
+def check_metric_names(metrics: Any, known: Sequence[str] = METRICS, *, kind: str = "",
+                       context: str = "") -> list[str]:
+    """The metric names asked for: one name or a list of them, stripped, lower-cased, each
+    once (first occurrence first); None gives all of ``known``.
+
+    Every place that takes metric names checks them here (``evaluate``, the metric
+    functions, ``tune``'s ``"ndcg@10"`` labels, the CLI's ``--metrics``). ``kind``
+    qualifies the word metric in messages (``"accuracy "``); ``context`` prefixes them.
+
+    Raises
+    ------
+    ParameterTypeError
+        Not a name or a list of names.
+    ParameterError
+        An unknown name, or an empty list.
+    """
+    listed = f"known metrics: {', '.join(known)}"
+    if metrics is None:
+        return list(known)
+    if not isinstance(metrics, (str, Iterable)):
+        raise ParameterTypeError(f"{context}metrics must be a metric name or a list of them, got {metrics!r} "
+                                 f"({type(metrics).__name__})")
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise ParameterTypeError(f"{context}metrics must be metric names (strings), got {bad[0]!r}; {listed}")
+    names = [n.strip().lower() for n in names]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ParameterError(f"{context}unknown {kind}metric {', '.join(repr(n) for n in unknown)}; {listed}")
+    if not names:
+        raise ParameterError(f"{context}no metric asked for; {listed}")
+    return list(dict.fromkeys(names))
+
+
 def _check_topk(topk: object) -> np.ndarray:
     a = np.asarray(topk)
     if a.ndim != 2:
@@ -384,11 +397,8 @@ def ranking_metrics(
     dict of str to ndarray of shape (n_users,)
         Keyed by label, e.g. ``"ndcg@10"``; NaN for users without test items.
     """
-    names = list(ACCURACY_METRICS) if metrics is None else list(metrics)
-    unknown = [m for m in names if m not in _ACC]
-    if unknown:
-        raise ParameterError(f"unknown accuracy metric {', '.join(repr(m) for m in unknown)}; "
-                         f"known: {', '.join(ACCURACY_METRICS)}, hits")
+    names = list(ACCURACY_METRICS) if metrics is None else check_metric_names(
+        metrics, (*ACCURACY_METRICS, "hits"), kind="accuracy ")
     out, cutoffs = _accuracy(topk, test, k)
     return {label(m, kk): out[:, c, _ACC.index(m)].copy()
             for c, kk in enumerate(cutoffs.tolist()) for m in names}
@@ -465,11 +475,7 @@ def beyond_accuracy_metrics(
     -------
     dict keyed by label (``"novelty@10"``); per-user arrays are NaN for an empty list.
     """
-    names = list(BEYOND_ACCURACY_METRICS) if metrics is None else list(metrics)
-    unknown = [m for m in names if m not in BEYOND_ACCURACY_METRICS]
-    if unknown:
-        raise ParameterError(f"unknown beyond-accuracy metric {', '.join(repr(m) for m in unknown)}; "
-                         f"known: {', '.join(BEYOND_ACCURACY_METRICS)}")
+    names = check_metric_names(metrics, BEYOND_ACCURACY_METRICS, kind="beyond-accuracy ")
     t = _check_topk(topk)
     cutoffs = _check_cutoffs(k, t.shape[1])
     pop, n_train = item_popularity(train)
@@ -480,8 +486,7 @@ def beyond_accuracy_metrics(
     per_user = None
     if "novelty" in names or "popularity" in names:
         selfinfo, share = _item_stats(pop, n_train)
-        per_user = np.empty((t.shape[0], len(cutoffs), 2), dtype=np.float64)
-        _beyond_kernel(t, cutoffs, selfinfo, share, per_user)
+        per_user = _beyond(t, cutoffs, selfinfo, share)
     for c, kk in enumerate(cutoffs.tolist()):
         for m in names:
             if m == "coverage":
