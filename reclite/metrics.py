@@ -17,6 +17,9 @@ average over users with at least one test item (``np.nanmean``).
 
 One kernel computes every accuracy metric at every cut-off in a single pass over each
 user's list (:func:`ranking_metrics`); the named functions are thin views of it.
+Novelty and popularity are running sums along each list, read at every cut-off
+(:func:`beyond_accuracy_metrics`). Metric names are checked in one place
+(:func:`check_metric_names`).
 
 Definitions (``hits_u@k`` = number of the first ``k`` items of ``u`` that are in
 ``T_u``; ``r`` runs over 1-based ranks):
