@@ -17,7 +17,7 @@ average over users with at least one test item (``np.nanmean``).
 
 One kernel computes every accuracy metric at every cut-off in a single pass over each
 user's list (:func:`ranking_metrics`); the named functions are thin views of it.
-Novelty and popularity are running sums along each list, read at every cut-off
+A second kernel gives novelty and popularity at every cut-off
 (:func:`beyond_accuracy_metrics`). Metric names are checked in one place
 (:func:`check_metric_names`).
 
@@ -157,17 +157,44 @@ def _accuracy_kernel(topk, t_indptr, t_indices, cutoffs, disc, idcg, out):
             c += 1
 
 
-def _beyond(topk: np.ndarray, cutoffs: np.ndarray, selfinfo: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """out[u, c, 0|1]: mean self-information | mean popularity share of u's first cutoffs[c] items
-    (NaN for a list without items): running sums along each list, read at every cut-off."""
-    stop = min(int(cutoffs[-1]), topk.shape[1])
-    top = topk[:, :stop]  # an empty slot (-1) reads the 0 appended to each item statistic
-    at = np.minimum(cutoffs, stop)  # slots a cut-off covers; column 0 of the sums is the empty list
-    sums = np.zeros((topk.shape[0], stop + 1, 3), dtype=np.float64)
-    for j, per_item in enumerate((np.ones(len(selfinfo)), selfinfo, share)):
-        np.cumsum(np.append(per_item, 0.0)[top], axis=1, out=sums[:, 1:, j])
-    cnt = sums[:, at, :1]
-    return np.divide(sums[:, at, 1:], cnt, out=np.full(cnt.shape[:2] + (2,), np.nan), where=cnt > 0)
+@njit(cache=True, nogil=True, parallel=True)
+def _beyond_kernel(topk, cutoffs, selfinfo, share, out):
+    """out[u, c, 0|1]: mean self-information | mean popularity share of u's first cutoffs[c] items.
+
+    Kept over NumPy's running sums (``np.cumsum`` along the lists, read at each cut-off;
+    bitwise the same values): 31,360 users, 2 cores, medians of 21 -- k=10: 40 ms against
+    54-82 ms; k=100 at five cut-offs: 55-77 ms against 515-736 ms (a loaded machine)."""
+    n, width = topk.shape
+    n_cut = cutoffs.shape[0]
+    kmax = cutoffs[n_cut - 1]
+    stop = kmax if kmax < width else width
+    for u in prange(n):
+        cnt = 0
+        s_info = 0.0
+        s_pop = 0.0
+        c = 0
+        for r in range(stop):
+            item = topk[u, r]
+            if item >= 0:
+                cnt += 1
+                s_info += selfinfo[item]
+                s_pop += share[item]
+            while c < n_cut and cutoffs[c] == r + 1:
+                _write_beyond(out, u, c, cnt, s_info, s_pop)
+                c += 1
+        while c < n_cut:  # cut-offs past the list's width
+            _write_beyond(out, u, c, cnt, s_info, s_pop)
+            c += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _write_beyond(out, u, c, cnt, s_info, s_pop):
+    if cnt > 0:
+        out[u, c, 0] = s_info / cnt
+        out[u, c, 1] = s_pop / cnt
+    else:
+        out[u, c, 0] = np.nan
+        out[u, c, 1] = np.nan
 
 
 # ---------------------------------------------------------------------- checking
@@ -489,7 +516,8 @@ def beyond_accuracy_metrics(
     per_user = None
     if "novelty" in names or "popularity" in names:
         selfinfo, share = _item_stats(pop, n_train)
-        per_user = _beyond(t, cutoffs, selfinfo, share)
+        per_user = np.empty((t.shape[0], len(cutoffs), 2), dtype=np.float64)
+        _beyond_kernel(t, cutoffs, selfinfo, share, per_user)
     for c, kk in enumerate(cutoffs.tolist()):
         for m in names:
             if m == "coverage":
