@@ -340,17 +340,14 @@ def evaluate(
 
         require_matplotlib()
     from reclite._validation import parse_memory
+    from reclite.metrics import check_metric_names
 
     try:
         parse_memory(max_memory)
     except ValueError as exc:
         raise RecliteError(f"--max-memory: {exc}") from None
-    names = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
-    if names is not None:
-        unknown = [m for m in names if m.lower() not in reclite.evaluation.METRICS]
-        if unknown or not names:
-            raise RecliteError(f"--metrics: unknown metric {', '.join(map(repr, unknown))}; known metrics: "
-                               f"{', '.join(reclite.evaluation.METRICS)}")
+    names = None if metrics is None else check_metric_names(
+        [m for m in metrics.split(",") if m.strip()], context="--metrics: ")
     path = Path(target)
     is_csv = path.is_file()
     model = label = None

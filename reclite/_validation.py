@@ -38,6 +38,7 @@ __all__ = [
     "check_random_state",
     "int_seed",
     "parse_memory",
+    "format_bytes",
 ]
 
 Boundaries = Literal["both", "neither", "left", "right"]
@@ -192,11 +193,11 @@ def check_k(k: Any, limit: int | None = None, *, name: str = "k") -> int:
     ParameterError
         ``k < 1``.
     """
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (Integral, np.integer)):
-        raise ParameterTypeError(f"{name} must be a positive integer, got {_shown(k, True)}")
-    if k < 1:
-        raise ParameterError(f"{name} must be a positive integer, got {_shown(k)}")
-    k = int(k)
+    try:
+        k = check_int(k, name, min_val=1)
+    except ParameterError as exc:
+        raise type(exc)(f"{name} must be a positive integer, got "
+                        f"{_shown(k, isinstance(exc, ParameterTypeError))}") from None
     return k if limit is None else min(k, max(int(limit), 0))
 
 
@@ -211,12 +212,11 @@ def check_cutoffs(k: Any, *, name: str = "k") -> list[int]:
         raise ParameterError(f"{name} must name at least one cut-off, got {_shown(k)}")
     out = set()
     for v in ks:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Integral, np.integer)) or v < 1:
-            cls = ParameterError if isinstance(v, (Integral, np.integer)) and not isinstance(
-                v, (bool, np.bool_)) else ParameterTypeError
-            raise cls(f"{name} must be a positive integer or a list of them, got "
-                      f"{_shown(v, cls is ParameterTypeError)} in {_shown(k)}")
-        out.add(int(v))
+        try:
+            out.add(check_int(v, name, min_val=1))
+        except ParameterError as exc:
+            raise type(exc)(f"{name} must be a positive integer or a list of them, got "
+                            f"{_shown(v, isinstance(exc, ParameterTypeError))} in {_shown(k)}") from None
     return sorted(out)
 
 
@@ -289,3 +289,12 @@ def parse_memory(value: Any, name: str = "max_memory", *, owner: object = None) 
     if unit not in _UNITS or not math.isfinite(number) or number <= 0 or int(number * _UNITS[unit]) < 1:
         raise ParameterError(f"{where}{name} must be {expected}, got {_shown(value)}")
     return int(number * _UNITS[unit])
+
+
+def format_bytes(n: float) -> str:
+    """A number of bytes for people: ``512 B``, ``1.5 KB``, ``3.2 GB`` (units of 1024, as :func:`parse_memory`)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TB"

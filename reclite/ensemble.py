@@ -40,7 +40,8 @@ from ._validation import check_bool, check_float, check_int, check_k, check_opti
 from .data.dataset import Dataset
 from .errors import DataError, DataWarning, ParameterError, ParameterTypeError
 from .models._fitted import FittedDecl, json_value
-from .models.base import _MISSING, Recommender, batch_size
+from .models._ranking import batch_size
+from .models.base import _MISSING, Recommender
 
 __all__ = ["RankVote", "ScoreBlend", "fuse", "fuse_indices", "METHODS", "NORMALIZATIONS"]
 

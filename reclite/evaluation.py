@@ -35,27 +35,6 @@ DEFAULT_METRICS = _m.METRICS
 
 
 # ---------------------------------------------------------------------- helpers
-def _metric_names(metrics: str | Sequence[str] | None) -> list[str]:
-    if metrics is None:
-        return list(DEFAULT_METRICS)
-    if not isinstance(metrics, (str, Iterable)):
-        raise ParameterTypeError(f"metrics must be a metric name or a list of them, got {metrics!r} "
-                                 f"({type(metrics).__name__})")
-    names = [metrics] if isinstance(metrics, str) else list(metrics)
-    bad = [n for n in names if not isinstance(n, str)]
-    if bad:
-        raise ParameterTypeError(f"metrics must be metric names (strings), got {bad[0]!r}; "
-                                 f"known metrics: {', '.join(METRICS)}")
-    names = [n.strip().lower() for n in names]
-    unknown = [n for n in names if n not in METRICS]
-    if unknown:
-        raise ParameterError(f"unknown metric {', '.join(repr(n) for n in unknown)}; "
-                             f"known metrics: {', '.join(METRICS)}")
-    if not names:
-        raise ParameterError(f"no metric asked for; known metrics: {', '.join(METRICS)}")
-    return list(dict.fromkeys(names))
-
-
 def _same_map(a: Any, b: Any) -> bool:
     return a is b or a == b
 
@@ -285,9 +264,9 @@ def evaluate(
     max_memory : int or str, default="1GB"
         Upper bound on the dense score blocks alive at once: scores plus as much again
         for the model's temporaries, so at most ``max_memory // (n_items * 8)`` users
-        (:func:`reclite.models.base.batch_size`), shared among the ranking threads.
+        (:func:`reclite.models._ranking.batch_size`), shared among the ranking threads.
         Blocks are smaller in practice: 16 MB of scores each
-        (:func:`reclite.models.base.block_size`), a size that stays in the cache
+        (:func:`reclite.models._ranking.block_size`), a size that stays in the cache
         between scoring and ranking; factor models rank one block per core at a time,
         into buffers reused from block to block. Sparse copies of train and test
         (about 8 bytes per interaction) and the top-k lists come on top.
@@ -347,7 +326,7 @@ def evaluate(
         raise ParameterError("exclude cannot be combined with fold_in: a fold-in user is ranked from "
                              "their fold_in items alone, which are the ones excluded")
     ks = check_cutoffs(k)
-    names = _metric_names(metrics)
+    names = _m.check_metric_names(metrics, DEFAULT_METRICS)
     if fold_in is not None:
         _check_pair(train, fold_in)
     if max_memory is not None:
@@ -453,7 +432,7 @@ def evaluate_recommendations(
     if metrics is None:
         names = [*_m.ACCURACY_METRICS, "coverage"] + (["novelty", "popularity"] if train is not None else [])
     else:
-        names = _metric_names(metrics)
+        names = _m.check_metric_names(metrics, DEFAULT_METRICS)
         need = [m for m in names if m in ("novelty", "popularity")]
         if need and train is None:
             raise ParameterError(f"{', '.join(need)} need the training split: pass train=")

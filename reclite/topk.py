@@ -371,7 +371,7 @@ def topk_into(
 ) -> None:
     """The kernel of :func:`topk` on one block, written into the caller's arrays.
 
-    For callers that rank many blocks (``Recommender._rank_batches``): nothing is
+    For callers that rank many blocks (``reclite.models._ranking.rank_blocks``): nothing is
     checked or clamped here. ``scores`` is a C-contiguous float32/float64 block of
     shape ``(n, n_items)``; ``k >= 1`` is already at most the number of eligible
     items per row; ``exclude`` is a csr_matrix of the block's shape or None;

@@ -50,14 +50,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("interface", ("reclite", "reclite.__main__", "reclite.cli")),
 ]
 
-#: modules still over the line limit: issue 11 stays open until they are split
-STILL_BEING_SPLIT = {
-    "reclite/models/base.py": "927 lines: Recommender's five recommend paths and the blocked ranking loop "
-                              "are still to be split into helpers and a batching module (issue 11, open)",
-    "reclite/models/_sparse.py": "834 lines: the kNN kernels (pruned products) are still to move to their "
-                                 "own module apart from the weighting helpers (issue 11, open)",
-}
-
 
 # ---------------------------------------------------------------------- the graph
 def module_files(root: Path) -> dict[str, Path]:
@@ -200,13 +192,9 @@ def test_persist_knows_no_model_class():
                 if t.startswith(("reclite.models", "reclite.confidence"))}
 
 
-def _sized_modules() -> list:
-    params = []
-    for path in sorted([*(ROOT / "reclite").rglob("*.py"), *(ROOT / "cli").rglob("*.py")]):
-        rel = path.relative_to(ROOT).as_posix()
-        marks = [pytest.mark.xfail(reason=STILL_BEING_SPLIT[rel], strict=False)] if rel in STILL_BEING_SPLIT else []
-        params.append(pytest.param(rel, marks=marks, id=rel))
-    return params
+def _sized_modules() -> list[str]:
+    return [path.relative_to(ROOT).as_posix()
+            for path in sorted([*(ROOT / "reclite").rglob("*.py"), *(ROOT / "cli").rglob("*.py")])]
 
 
 @pytest.mark.parametrize("rel", _sized_modules())

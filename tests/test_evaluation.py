@@ -475,7 +475,7 @@ def test_buffered_ranking_reuses_one_buffer_per_thread(parts, three_threads):
 
 
 def test_block_size_is_cache_sized_within_the_budget():
-    from reclite.models.base import BLOCK_BYTES, batch_size, block_size
+    from reclite.models._ranking import BLOCK_BYTES, batch_size, block_size
 
     assert block_size(6_807) == BLOCK_BYTES // (6_807 * 4) == 616  # 16 MB of float32 scores
     assert batch_size(6_807, "1GB") == 2**30 // (6_807 * 8) == 19_717  # the budget stays the upper bound

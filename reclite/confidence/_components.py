@@ -7,8 +7,7 @@ The formulas are in the docstring of :mod:`reclite.confidence`.
 from __future__ import annotations
 
 import difflib
-import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +15,26 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._typing import Float64Array
+from .._validation import Boundaries, check_float
 from ..data.dataset import Dataset, user_time_order
 from ..errors import ConfidenceSpecError, ParameterError
+from .weighting import bm25, idf, tfidf
 
 
 @dataclass(frozen=True)
 class _Param:
     default: float
     rule: str  # shown in error messages
-    ok: Callable[[float], bool]
+    low: float
+    high: float | None
+    bounds: Boundaries  # which of low, high are allowed
+
+    def check(self, value: Any, name: str) -> float:
+        """``value`` as a float, or a ConfidenceSpecError naming ``name`` and the rule."""
+        try:
+            return check_float(value, name, min_val=self.low, max_val=self.high, include_boundaries=self.bounds)
+        except ParameterError:
+            raise ConfidenceSpecError(f"{name} must be {self.rule}, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -34,8 +44,8 @@ class _Component:
     params: Mapping[str, _Param] | None = None
 
 
-_POSITIVE = ("a finite number > 0", lambda x: math.isfinite(x) and x > 0)
-_UNIT = ("a number in [0, 1]", lambda x: 0.0 <= x <= 1.0)
+_POSITIVE: tuple[str, float, float | None, Boundaries] = ("a finite number > 0", 0.0, None, "neither")
+_UNIT: tuple[str, float, float | None, Boundaries] = ("a number in [0, 1]", 0.0, 1.0, "both")
 
 _COMPONENTS: dict[str, _Component] = {
     "binary": _Component("1 on every observed pair (plain implicit feedback)"),
@@ -131,22 +141,13 @@ def check_confidence_params(params: Mapping[str, Mapping[str, Any]] | None) -> d
             if name not in spec:
                 raise ConfidenceSpecError(f"unknown parameter {name!r} for component {comp!r}"
                                           f"{suggest(str(name), spec)}; it takes: {', '.join(spec)}")
-            rule = spec[name]
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            if not (ok and rule.ok(float(value))):
-                raise ConfidenceSpecError(f"{comp}.{name} must be {rule.rule}, got {value!r}")
-            full[comp][name] = float(value)
+            full[comp][name] = spec[name].check(value, f"{comp}.{name}")
     return full
 
 
 def check_alpha(alpha: Any) -> float:
     """``alpha`` as a float: a finite number >= 0 (a :class:`ConfidenceSpecError` otherwise)."""
-    ok = isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool)
-    if ok:
-        ok = math.isfinite(float(alpha)) and float(alpha) >= 0
-    if not ok:
-        raise ConfidenceSpecError(f"alpha must be a finite number >= 0, got {alpha!r}")
-    return float(alpha)
+    return _Param(1.0, "a finite number >= 0", 0.0, None, "left").check(alpha, "alpha")
 
 
 def check_side_information(name: str, ds: Dataset, from_matrix: bool) -> None:
@@ -383,22 +384,18 @@ class Rows:
 
     def _idf_users(self) -> Float64Array:
         # implicit: N = rows of the items x users matrix (the catalogue), df = entries per user
-        return np.log(self.n_items) - np.log1p(self.row_len)
+        return idf(self.n_items, self.row_len)
 
+    # bm25 and tfidf weigh the items x users matrix (items are the documents, users the terms)
     def _raw_bm25(self) -> Float64Array:
         assert self.stats is not None
         k1, b = self.params["bm25"]["K1"], self.params["bm25"]["B"]
         v = self.checked_values("bm25")
         item_len = self.stats.item_sums
-        mean_len = item_len.mean()
-        norm = (1.0 - b) + b * (item_len / mean_len if mean_len > 0 else np.zeros_like(item_len))
-        denom = k1 * norm[self.items] + v
-        raw = np.divide(v * (k1 + 1.0), denom, out=np.zeros_like(v), where=denom > 0)
-        return raw * self._idf_users()[self.users]
+        return bm25(v, self.items, item_len, float(item_len.mean()), self._idf_users()[self.users], k1, b)
 
     def _raw_tfidf(self) -> Float64Array:
-        v = self.checked_values("tfidf")
-        return np.sqrt(v) * self._idf_users()[self.users]
+        return tfidf(self.checked_values("tfidf"), self._idf_users()[self.users])
 
 
 def _scale(raw: Float64Array, top: float) -> Float64Array:

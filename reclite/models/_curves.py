@@ -39,7 +39,7 @@ def parse_metric(text: Any, name: str = "metric") -> tuple[str, int]:
     The metric must be one of :data:`reclite.evaluation.METRICS`, the cut-off a
     positive integer.
     """
-    from ..metrics import METRICS
+    from ..metrics import check_metric_names
 
     if not isinstance(text, str):
         raise ParameterTypeError(f"{name} must be a string such as 'ndcg@10', got {text!r} "
@@ -48,8 +48,7 @@ def parse_metric(text: Any, name: str = "metric") -> tuple[str, int]:
     if m is None:
         raise ParameterError(f"{name} must look like 'ndcg@10' (a metric name, '@', a cut-off), got {text!r}")
     metric, k_text = m.group(1).lower(), m.group(2)
-    if metric not in METRICS:
-        raise ParameterError(f"{name} {text!r}: unknown metric {metric!r}; known metrics: {', '.join(METRICS)}")
+    check_metric_names(metric, context=f"{name} {text!r}: ")
     if not k_text.isdigit() or int(k_text) < 1:
         raise ParameterError(f"{name} {text!r}: the cut-off after '@' must be a positive integer, got {k_text!r}")
     return metric, int(k_text)

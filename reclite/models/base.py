@@ -13,19 +13,17 @@ A model writes two methods; this base class does the rest once:
   their row of ``seen_``. An empty history never reaches ``_score``: it gets the
   popularity ranking.
 
-Batching (cache-sized blocks within a memory budget, buffers reused from block to
-block, one ranking thread per core for models that allow it: ``_score_into``,
-``_score_threadsafe``), seen-item filtering, candidate restriction, exclusion, top-K,
-raw-id mapping, unknown users, save and load live here.
+Seen-item filtering, candidate restriction, exclusion, raw-id mapping, unknown users,
+histories, save and load are done here once; the ranking loop they all go through
+(cache-sized blocks within a memory budget, buffers reused from block to block, one
+ranking thread per core for models that allow it: ``_score_into``,
+``_score_threadsafe``; top-K) is :func:`reclite.models._ranking.rank_blocks`, and
+histories are read into rows by :mod:`reclite.models._history`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import threading
 import warnings
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -35,95 +33,19 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
-from .._validation import check_bool, check_k, check_option, parse_memory
+from .._validation import check_bool, check_k, check_option
 from ..data.dataset import Dataset
 from ..errors import DataError, DataWarning, ParameterError, ParameterTypeError, RecliteError
 from ._fitted import FittedDecl, array, csr, idmap, json_value
+from ._history import history_matrix, history_of_ids
+from ._ranking import candidate_mask, check_indices, n_recommendable, place_rows, popular_lists, rank_blocks
 
 if TYPE_CHECKING:
     from ..confidence import ConfidenceStatistics
 
-__all__ = ["Recommender", "load_model", "batch_size", "block_size", "BLOCK_BYTES", "DEFAULT_MAX_MEMORY"]
-
-DEFAULT_MAX_MEMORY = "1GB"
-"""Default budget for the dense score blocks of one batch of users."""
+__all__ = ["Recommender", "load_model"]
 
 _MISSING: Any = object()  # "not given" for a parameter whose None has a meaning
-
-
-def _as_timestamps(t: Any, name: str) -> np.ndarray:
-    """Integer timestamps as int64 (whole floats accepted); a ParameterError otherwise."""
-    t = np.asarray(t)
-    if t.dtype.kind == "f" and np.isfinite(t).all() and np.array_equal(t, np.round(t)):
-        return t.astype(np.int64)
-    if t.dtype.kind not in "iu":
-        raise ParameterError(f"{name} must be integer timestamps, got dtype {t.dtype}"
-                             + (" with non-whole or non-finite values" if t.dtype.kind == "f" else ""))
-    return t.astype(np.int64)
-
-
-def batch_size(n_items: int, max_memory: int | float | str | None = None, per_item_bytes: int = 8) -> int:
-    """Users per batch so a batch's dense blocks fit ``max_memory``.
-
-    A batch holds the float32 scores plus about as much again for the model's own
-    temporaries: ``max(1, max_memory // (n_items * 8))`` users. This is the upper
-    bound; ranking uses smaller blocks (:func:`block_size`).
-    """
-    mem = parse_memory(DEFAULT_MAX_MEMORY if max_memory is None else max_memory)
-    return max(1, int(mem // (max(n_items, 1) * per_item_bytes)))
-
-
-BLOCK_BYTES = 16 * 2**20
-"""Target size of one block of float32 scores (16 MB).
-
-Ranking scores a block of users and ranks it at once, so a block that fits the
-cache is read back from the cache, not from memory; a block is also under glibc's
-mmap threshold (32 MB), so a model that allocates a fresh block per batch gets
-recently freed heap memory instead of new pages (on a fresh 850 MB block the page
-faults cost several times the product itself). Smaller blocks pay per block: BLAS
-packs the item factors again for every product. Measured with ALS-sized factors (64)
-as the time of ranking every user over the bare product's: 31,360 x 6,807 items,
-blocks of 2/4/8/16/32/64 MB: 1.9/1.6/1.4/1.5/1.7/1.9x; 30,000 x 27,000 items:
-2.9/2.0/1.5/1.3/1.4/1.6x."""
-
-
-def block_size(n_items: int, max_memory: int | float | str | None = None, workers: int = 1) -> int:
-    """Users per score block: ``BLOCK_BYTES`` of float32 scores, at most the
-    ``max_memory`` batch (:func:`batch_size`) shared among ``workers`` ranking threads."""
-    per_worker = batch_size(n_items, max_memory) // max(workers, 1)
-    return max(1, min(per_worker, BLOCK_BYTES // (max(n_items, 1) * 4)))
-
-
-@functools.lru_cache(maxsize=1)
-def _thread_controller() -> Any:
-    """One threadpoolctl controller per process (finding the libraries costs milliseconds)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-_blas_lock = threading.Lock()
-_blas_holders = 0
-_blas_limiter: Any = None
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """BLAS held to one thread while any ranking in this process needs it (re-entrant and
-    thread-safe: the first to enter sets the limit, the last to leave restores it)."""
-    global _blas_holders, _blas_limiter
-    with _blas_lock:
-        if _blas_holders == 0:
-            _blas_limiter = _thread_controller().limit(limits=1, user_api="blas")
-        _blas_holders += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_holders -= 1
-            if _blas_holders == 0:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
 
 
 def as_dataset(data: Dataset | sp.spmatrix | sp.sparray) -> Dataset:
@@ -288,41 +210,15 @@ class Recommender(BaseEstimator):
         return np.asarray(self._score(uidx, self.seen_[uidx]), dtype=VALUE_DTYPE)
 
     def _check_user_idx(self, user_idx: Any) -> IntArray:
-        return self._check_indices(user_idx, self.n_users_, "user_idx")
-
-    @staticmethod
-    def _check_indices(values: Any, n: int, name: str) -> np.ndarray:
-        """Indices in ``[0, n)`` (int array-like, any shape, flattened) as int32."""
-        arr = np.asarray(values)
-        if arr.size and arr.dtype.kind not in "iu":
-            raise ParameterTypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
-        idx = arr.astype(np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= n):
-            raise ParameterError(f"{name}: index out of range [0, {n}): got {int(idx.min())}..{int(idx.max())}")
-        return idx.astype(INDEX_DTYPE)
+        return check_indices(user_idx, self.n_users_, "user_idx")
 
     def _candidate_mask(self, items: Any, exclude: Any) -> np.ndarray | None:
-        """Combine candidate item indices and excluded item indices into one mask."""
-        if items is None and exclude is None:
-            return None
-        mask = np.ones(self.n_items_, dtype=bool)
-        if items is not None:
-            items = np.asarray(items)
-            if items.dtype == bool:
-                if items.shape != (self.n_items_,):
-                    raise ParameterError(f"items: a boolean mask of shape {items.shape}, expected "
-                                         f"({self.n_items_},)")
-                mask = items.copy()
-            else:
-                mask[:] = False
-                mask[self._check_indices(items, self.n_items_, "items")] = True
-        if exclude is not None:
-            mask[self._check_indices(exclude, self.n_items_, "exclude")] = False
-        return mask
+        """Candidate item indices (or a boolean mask) and excluded item indices as one mask."""
+        return candidate_mask(self.n_items_, items, exclude)
 
     def _n_recommendable(self, cand: np.ndarray | None) -> int:
         """How many items a list can hold: every item, or the candidates left."""
-        return self.n_items_ if cand is None else int(np.count_nonzero(cand))
+        return n_recommendable(self.n_items_, cand)
 
     def recommend_indices(
         self,
@@ -356,7 +252,7 @@ class Recommender(BaseEstimator):
             model was fitted on something else).
         max_memory : int or str, optional
             Upper bound on the dense score blocks alive at once (default
-            ``DEFAULT_MAX_MEMORY``); blocks are cache-sized (:func:`block_size`).
+            ``DEFAULT_MAX_MEMORY``); blocks are cache-sized (:func:`~reclite.models._ranking.block_size`).
             Results do not depend on it.
 
         Returns
@@ -393,106 +289,8 @@ class Recommender(BaseEstimator):
                 excl = extra if excl is None else (excl + extra)
             return scores, excl
 
-        return self._rank_batches(len(uidx), k, block, cand, max_memory, show_progress,
-                                  buffered=self._score_into, threaded=self._score_threadsafe)
-
-    def _rank_batches(self, n: int, k: int, block: Any, cand: np.ndarray | None,
-                      max_memory: int | str | None, show_progress: bool, *, buffered: bool = False,
-                      threaded: bool = False) -> tuple[IntArray, FloatArray]:
-        """Top-k of ``n`` rows, scored a block at a time: ``block(start, stop)`` gives the
-        block's dense scores and the items excluded per row (csr or None).
-
-        Blocks are ``block_size`` rows (cache-sized, within ``max_memory``); results do
-        not depend on it. ``buffered``: ``block(start, stop, out)`` writes its scores into
-        ``out``, a buffer reused from block to block. ``threaded``: ``block`` may run in
-        several threads at once (see ``_score_threadsafe``): one ranking thread per numba
-        thread, each with one BLAS thread, its own buffer and the serial top-k kernel.
-
-        ``k`` (already checked) is clamped to the items that can be recommended, so
-        the output is ``(n, min(k, n_recommendable))`` whatever ``k`` asked for."""
-        from ..topk import topk_into
-
-        k = min(int(k), self._n_recommendable(cand))
-        out_idx = np.empty((n, k), dtype=INDEX_DTYPE)
-        out_score = np.empty((n, k), dtype=VALUE_DTYPE)
-        if k == 0 or n == 0:  # no candidate left (or no row): nothing to score
-            return out_idx, out_score
-        if cand is not None:
-            cand = np.ascontiguousarray(cand, dtype=bool)
-        workers = 1
-        if threaded:
-            import numba
-
-            workers = max(1, min(numba.get_num_threads(), -(-n // block_size(self.n_items_, max_memory, 1))))
-        bs = block_size(self.n_items_, max_memory, workers)
-        n_blocks = -(-n // bs)
-        workers = min(workers, n_blocks)
-        progress = None
-        if show_progress and n_blocks > 1:
-            from tqdm.auto import tqdm
-
-            progress = tqdm(total=n_blocks, desc="recommend", unit="block")
-
-        def rank(start: int, stop: int, buf: np.ndarray | None, parallel: bool) -> None:
-            scores, excl = block(start, stop) if buf is None else block(start, stop, buf[:stop - start])
-            scores = np.ascontiguousarray(scores, dtype=VALUE_DTYPE)
-            if scores.shape != (stop - start, self.n_items_):
-                raise RuntimeError(f"{type(self).__name__}._score returned shape {scores.shape}, "
-                                   f"expected {(stop - start, self.n_items_)}")
-            if excl is not None:
-                excl = sp.csr_matrix(excl)
-            # a block written into our buffer is scratch: top-k may overwrite it
-            topk_into(scores, k, excl, cand, out_idx[start:stop], out_score[start:stop], parallel=parallel,
-                      writable=buf is not None and scores.base is buf)
-
-        def new_buffer() -> np.ndarray | None:
-            return np.empty((min(bs, n), self.n_items_), dtype=VALUE_DTYPE) if buffered else None
-
-        try:
-            if workers == 1:
-                buf = new_buffer()
-                for start in range(0, n, bs):
-                    # one block alive at a time: the previous one is freed (or overwritten)
-                    rank(start, min(start + bs, n), buf, True)
-                    if progress is not None:
-                        progress.update(1)
-            else:
-                self._rank_threads(n, bs, workers, rank, new_buffer, progress)
-        finally:
-            if progress is not None:
-                progress.close()
-        return out_idx, out_score
-
-    @staticmethod
-    def _rank_threads(n: int, bs: int, workers: int, rank: Any, new_buffer: Any, progress: Any) -> None:
-        """Blocks of ``bs`` rows handed out to ``workers`` threads in order, BLAS held to
-        one thread meanwhile; the first error stops every thread and is raised."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        starts = iter(range(0, n, bs))
-        lock = threading.Lock()
-        failed = threading.Event()
-
-        def work() -> None:
-            buf = new_buffer()
-            while not failed.is_set():
-                with lock:
-                    start = next(starts, None)
-                if start is None:
-                    return
-                try:
-                    rank(start, min(start + bs, n), buf, False)
-                except BaseException:
-                    failed.set()
-                    raise
-                if progress is not None:
-                    with lock:
-                        progress.update(1)
-
-        with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
-            futures = [pool.submit(work) for _ in range(workers)]
-            for f in futures:
-                f.result()
+        return rank_blocks(len(uidx), self.n_items_, k, block, cand, max_memory, show_progress,
+                           buffered=self._score_into, threaded=self._score_threadsafe, who=type(self).__name__)
 
     # ------------------------------------------------------------------ raw ids
     def recommend(
@@ -551,13 +349,9 @@ class Recommender(BaseEstimator):
         idx = np.full((len(uidx), k), -1, dtype=INDEX_DTYPE)
         score = np.full((len(uidx), k), -np.inf, dtype=VALUE_DTYPE)
         if known.any() and k > 0:
-            ex_known = excl
-            if ex_rows is not None:  # recommend_indices takes the rows in the model's user space
-                kn = np.flatnonzero(known)
-                place = sp.csr_matrix((np.ones(len(kn), dtype=VALUE_DTYPE), (uidx[kn], np.arange(len(kn)))),
-                                      shape=(self.n_users_, len(kn)))
-                ex_known = place @ ex_rows[kn]
-            i, s = self.recommend_indices(uidx[known], k, filter_seen=filter_seen, items=cand,
+            kn = np.flatnonzero(known)  # recommend_indices takes exclusion rows in the model's user space
+            ex_known = excl if ex_rows is None else place_rows(ex_rows[kn], uidx[kn], self.n_users_)
+            i, s = self.recommend_indices(uidx[kn], k, filter_seen=filter_seen, items=cand,
                                           exclude=ex_known, max_memory=max_memory,
                                           show_progress=show_progress)
             idx[known], score[known] = i, s
@@ -565,20 +359,9 @@ class Recommender(BaseEstimator):
             n_unknown = int((~known).sum())
             warnings.warn(f"{n_unknown:,} unknown user{'s' if n_unknown != 1 else ''} "
                           "got the most popular items", DataWarning, stacklevel=2)
-            from ..topk import topk
-
-            pop = self.item_popularity_.astype(VALUE_DTYPE)[None, :]
-            cmask = self._candidate_mask(cand, excl)
-            if ex_rows is None:  # one list for all of them
-                i, s = topk(pop, k, candidates=cmask)
-                idx[~known], score[~known] = i[0], s[0]
-            else:  # each has their own exclusions
-                unk = np.flatnonzero(~known)
-
-                def block(start: int, stop: int) -> tuple[np.ndarray, sp.csr_matrix]:
-                    return np.broadcast_to(pop, (stop - start, self.n_items_)), ex_rows[unk[start:stop]]
-
-                idx[unk], score[unk] = self._rank_batches(len(unk), k, block, cmask, max_memory, False)
+            unk = np.flatnonzero(~known)  # one list for all of them, or each with their own exclusions
+            idx[unk], score[unk] = popular_lists(self.item_popularity_, k, self._candidate_mask(cand, excl),
+                                                 None if ex_rows is None else ex_rows[unk], len(unk), max_memory)
         return self._frame(raw_users, idx, score)
 
     def _interaction_rows(self, data: Dataset, raw_users: np.ndarray) -> sp.csr_matrix:
@@ -654,41 +437,9 @@ class Recommender(BaseEstimator):
         return self._scaled(sp.csr_matrix(W, dtype=VALUE_DTYPE))
 
     def _history_rows(self, history: sp.spmatrix, times: Any = None) -> sp.csr_matrix:
-        """Confidence rows of users described by a users x items matrix of interaction values.
-
-        Repeated entries of a (row, item) are summed (scipy's convention); ``times``
-        is a matrix of the same shape with a timestamp where ``history`` has an entry
-        (repeated entries: the latest counts).
-        """
-        if not sp.issparse(history):
-            raise ParameterError(f"history must be a scipy sparse matrix of shape (n, {self.n_items_}), "
-                                 f"got {type(history).__name__}")
-        H = sp.csr_matrix(history, dtype=VALUE_DTYPE, copy=True)  # values as a Dataset keeps them
-        if H.ndim != 2 or H.shape[1] != self.n_items_:
-            raise ParameterError(f"history must have {self.n_items_} columns (one per item), got shape {H.shape}")
-        H.sum_duplicates()
-        H.sort_indices()
-        return self._weigh_history(H, None if times is None else self._times_like(H, times))
-
-    def _times_like(self, H: sp.csr_matrix, times: Any) -> np.ndarray:
-        """Timestamps aligned with ``H.data`` from a matrix of the same shape and entries."""
-        if not sp.issparse(times):
-            raise ParameterError(f"times must be a scipy sparse matrix like history (shape {H.shape}) holding "
-                                 f"each interaction's timestamp, got {type(times).__name__}")
-        T = sp.csr_matrix(times, copy=True)
-        if T.shape != H.shape:
-            raise ParameterError(f"times must have the shape of history, {H.shape}, got {T.shape}")
-        t = _as_timestamps(T.data, "times")
-        n = max(self.n_items_, 1)
-        key = np.repeat(np.arange(T.shape[0], dtype=np.int64), np.diff(T.indptr)) * n + T.indices
-        order = np.lexsort((t, key))  # by entry, then time: the last of each entry is its latest
-        key, t = key[order], t[order]
-        last = np.append(key[1:] != key[:-1], True) if len(key) else np.zeros(0, dtype=bool)
-        h_key = np.repeat(np.arange(H.shape[0], dtype=np.int64), np.diff(H.indptr)) * n + H.indices
-        if not np.array_equal(key[last], h_key):
-            raise ParameterError("times must have an entry exactly where history has one (a timestamp per "
-                                 "interaction)")
-        return t[last]
+        """Confidence rows of users described by a users x items matrix of interaction values
+        (and optionally the matrix of their timestamps; see :func:`._history.history_matrix`)."""
+        return self._weigh_history(*history_matrix(history, times, self.n_items_))
 
     def _rank_history(self, H: sp.csr_matrix, k: int, filter_seen: bool, items: Any,
                       max_memory: int | str | None, show_progress: bool) -> tuple[IntArray, FloatArray]:
@@ -713,7 +464,8 @@ class Recommender(BaseEstimator):
                     scores[full] = part
             return scores, (rows if filter_seen else None)
 
-        return self._rank_batches(H.shape[0], k, block, cand, max_memory, show_progress)
+        return rank_blocks(H.shape[0], self.n_items_, k, block, cand, max_memory, show_progress,
+                           who=type(self).__name__)
 
     def recommend_indices_from_history(
         self,
@@ -759,7 +511,7 @@ class Recommender(BaseEstimator):
         check_is_fitted(self)
         if not self.supports_history:
             raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
-        k = check_k(k)  # clamped to the recommendable items in _rank_batches
+        k = check_k(k)  # clamped to the recommendable items in rank_blocks
         H = self._history_rows(history, times)
         n_empty = int(np.count_nonzero(np.diff(H.indptr) == 0))
         if n_empty:
@@ -840,40 +592,13 @@ class Recommender(BaseEstimator):
         if not self.supports_history:
             raise RecliteError(f"{type(self).__name__} cannot recommend from a history")
         k = check_k(k)
-        raw = np.atleast_1d(np.asarray(history))
-        if raw.ndim != 1:
-            raise ParameterError(f"history must be a list of item ids, got an array of shape {raw.shape}")
-        n = len(raw)
-        vals = None
-        if values is not None:
-            vals = np.atleast_1d(np.asarray(values))
-            if vals.shape != (n,):
-                raise ParameterError(f"values must hold one value per history item ({n}), got shape {vals.shape}")
-            if vals.dtype.kind not in "iuf":
-                raise ParameterError(f"values must be numbers (ratings, play counts), got dtype {vals.dtype}")
-            vals = vals.astype(VALUE_DTYPE)  # as a Dataset stores them
-        tms = None
-        if times is not None:
-            tms = np.atleast_1d(np.asarray(times))
-            if tms.shape != (n,):
-                raise ParameterError(f"times must hold one timestamp per history item ({n}), got shape {tms.shape}")
-            tms = _as_timestamps(tms, "times")
-        hist = self.items_.to_index(raw, missing="negative")
-        known = np.flatnonzero(hist >= 0)
-        if len(known) < n:
-            warnings.warn(f"{n - len(known)} history items unknown to the model were ignored",
-                          DataWarning, stacklevel=2)
-        # one entry per item: its latest occurrence (by time, then the order given)
-        keys = (known,) + (() if tms is None else (tms[known],)) + (hist[known],)
-        order = known[np.lexsort(keys)]
-        last = np.append(hist[order][1:] != hist[order][:-1], True) if len(order) else np.zeros(0, dtype=bool)
-        pick = order[last]
-        data = np.ones(len(pick), dtype=VALUE_DTYPE) if vals is None else vals[pick]
-        H = sp.csr_matrix((data, hist[pick], np.array([0, len(pick)])), shape=(1, self.n_items_))
-        if len(pick) == 0:
+        H, tms, n_unknown = history_of_ids(history, values, times, self.items_)
+        if n_unknown:
+            warnings.warn(f"{n_unknown} history items unknown to the model were ignored", DataWarning, stacklevel=2)
+        if H.nnz == 0:
             warnings.warn("the history has no item the model knows: it got the most popular items",
                           DataWarning, stacklevel=2)
-        rows = self._weigh_history(H, None if tms is None else tms[pick], values_given=vals is not None)
+        rows = self._weigh_history(H, tms, values_given=values is not None)
         cand = None if candidates is None else self.items_.to_index(np.atleast_1d(np.asarray(candidates)))
         i, s = self._rank_history(rows, int(k), filter_seen, cand, None, False)
         valid = i[0] >= 0

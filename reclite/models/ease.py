@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from .._progress import phase
-from .._validation import check_float, check_option, parse_memory
+from .._validation import check_float, check_option, format_bytes, parse_memory
 from ..data.dataset import Dataset
 from ..errors import RecliteError
 from ._fitted import FittedDecl, array
@@ -17,14 +17,6 @@ from ._sparse import gram_upper, mirror_upper, sparse_dot_dense
 from .base import Recommender
 
 __all__ = ["EASE"]
-
-
-def _format_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover
 
 
 def _potrf_threads(n: int) -> Any:
@@ -159,7 +151,7 @@ class EASE(Recommender):
         budget = parse_memory(self.max_memory, owner=self)
         if need > budget:
             raise RecliteError(
-                f"EASE on {n:,} items needs {_format_bytes(need)} for its {n:,} x {n:,} {self.dtype} "
+                f"EASE on {n:,} items needs {format_bytes(need)} for its {n:,} x {n:,} {self.dtype} "
                 f"weight matrix, over max_memory={self.max_memory!r}; raise max_memory"
                 + (", use dtype='float32'" if dtype == np.float64 else "")
                 + " or keep fewer items")

@@ -10,18 +10,11 @@ import scipy.sparse as sp
 
 from .._typing import VALUE_DTYPE
 from .._validation import check_float, check_int, check_option
+from ..confidence.weighting import WEIGHTINGS, row_weights, weighting_stats
 from ..data.dataset import Dataset
 from ._fitted import FittedDecl, array, csr, json_value
-from ._sparse import (
-    WEIGHTINGS,
-    l2_norms,
-    pruned_gram,
-    pruned_product,
-    row_weights,
-    sparse_dot_dense,
-    thresholded_product,
-    weighting_stats,
-)
+from ._neighbours import l2_norms, pruned_gram, pruned_product, thresholded_product
+from ._sparse import sparse_dot_dense
 from .base import Recommender
 
 __all__ = ["ItemKNN", "UserKNN"]

@@ -10,7 +10,8 @@ import scipy.sparse as sp
 from .._validation import check_float, check_int
 from ..data.dataset import Dataset
 from ._fitted import FittedDecl, csr
-from ._sparse import pruned_product, sparse_dot_dense
+from ._neighbours import pruned_product
+from ._sparse import sparse_dot_dense
 from .base import Recommender
 
 __all__ = ["RP3beta"]

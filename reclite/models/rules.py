@@ -6,13 +6,14 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit, prange
 
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 from .._validation import check_int
 from ..data.dataset import Dataset
 from ..errors import DataError
 from ._fitted import FittedDecl, array, csr
-from ._sparse import interleave_order
+from ._sparse import n_chunks
 from .base import Recommender
 
 __all__ = ["GenreTopN"]
@@ -117,3 +118,100 @@ class GenreTopN(Recommender):
         # one merge per user (numba, parallel over users): the kept genres' popularity
         # lists by quota, then popularity, then the seen items
         return interleave_order(rows, top, top_share, self.item_genres_, self.pop_order_)
+
+
+# ---------------------------------------------------------------------- the interleaving kernel
+TIE_TOL = 1e-9
+"""Relative difference under which two interleaving times count as a tie."""
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _interleave_kernel(seen_indptr, seen_indices, sel, share, g_indptr, g_pos, pop_order, tie_tol, n_chunks,
+                       out):
+    n_rows, n_items = out.shape
+    n_slots = sel.shape[1]
+    for c in prange(n_chunks):
+        seen = np.zeros(n_items, dtype=np.bool_)
+        done = np.zeros(n_items, dtype=np.bool_)
+        ptr = np.zeros(n_slots, dtype=np.int64)
+        end = np.zeros(n_slots, dtype=np.int64)
+        cnt = np.zeros(n_slots, dtype=np.int64)
+        for r in range(c, n_rows, n_chunks):
+            for p in range(seen_indptr[r], seen_indptr[r + 1]):
+                seen[seen_indices[p]] = True
+            for s in range(n_slots):
+                g = sel[r, s]
+                if g >= 0 and share[r, s] > 0:
+                    ptr[s] = g_indptr[g]
+                    end[s] = g_indptr[g + 1]
+                else:
+                    ptr[s] = 0
+                    end[s] = 0
+                cnt[s] = 0
+            pos = 0
+            while True:
+                best = -1
+                best_t = np.inf
+                best_pp = n_items
+                for s in range(n_slots):
+                    # skip seen items (they have no rank) and items already placed
+                    # through another genre (they keep their rank in this one)
+                    while ptr[s] < end[s]:
+                        item = pop_order[g_pos[ptr[s]]]
+                        if seen[item]:
+                            ptr[s] += 1
+                        elif done[item]:
+                            ptr[s] += 1
+                            cnt[s] += 1
+                        else:
+                            break
+                    if ptr[s] < end[s]:
+                        t = (cnt[s] + 1) / share[r, s]
+                        pp = g_pos[ptr[s]]
+                        # times within a relative TIE_TOL are equal: ties that are exact
+                        # in real arithmetic (2 / (1/4) vs 3 / (3/8)) survive rounding
+                        if best < 0 or t < best_t * (1.0 - tie_tol) or (
+                                t <= best_t * (1.0 + tie_tol) and pp < best_pp):
+                            best, best_t, best_pp = s, t, pp
+                if best < 0:
+                    break
+                item = pop_order[best_pp]
+                out[r, item] = n_items - pos
+                pos += 1
+                done[item] = True
+                ptr[best] += 1
+                cnt[best] += 1
+            for p in range(n_items):  # the rest by popularity, the seen items last
+                item = pop_order[p]
+                if not done[item] and not seen[item]:
+                    out[r, item] = n_items - pos
+                    pos += 1
+            for p in range(n_items):
+                item = pop_order[p]
+                if seen[item]:
+                    out[r, item] = n_items - pos
+                    pos += 1
+                    seen[item] = False
+                done[item] = False
+
+
+def interleave_order(seen: sp.csr_matrix, sel: np.ndarray, share: np.ndarray, item_labels: sp.csr_matrix,
+                     pop_order: np.ndarray) -> np.ndarray:
+    """Scores ``n_items - position`` of GenreTopN's ordering, one row per user.
+
+    Row ``r`` merges the popularity-ordered lists of its labels ``sel[r]`` (``-1``:
+    none) by time ``rank / share[r, s]`` (rank among the user's unseen items of that
+    label; times equal within a relative ``TIE_TOL`` go to the more popular item), then
+    the remaining items by popularity, then the user's ``seen`` items by popularity.
+    Exact integers as float32.
+    """
+    n_rows, n_items = seen.shape
+    seen = sp.csr_matrix(seen)
+    labels_t = sp.csr_matrix(sp.csr_matrix(item_labels)[pop_order].T)  # label -> positions in pop order
+    labels_t.sort_indices()
+    out = np.empty((n_rows, n_items), dtype=VALUE_DTYPE)
+    _interleave_kernel(seen.indptr.astype(np.int64), seen.indices.astype(INDEX_DTYPE),
+                       np.ascontiguousarray(sel, dtype=np.int64), np.ascontiguousarray(share, dtype=np.float64),
+                       labels_t.indptr.astype(np.int64), labels_t.indices.astype(np.int64),
+                       np.ascontiguousarray(pop_order, dtype=np.int64), TIE_TOL, n_chunks(n_rows), out)
+    return out

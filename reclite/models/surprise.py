@@ -306,11 +306,12 @@ class SurpriseRecommender(Recommender):
             raise ParameterError(f"SurpriseRecommender: random_state must be below 2**32 (surprise seeds "
                                  f"numpy's RandomState), got {seed}")
         mc = self.max_candidates
-        if mc is not None and (isinstance(mc, (bool, np.bool_)) or not isinstance(mc, (Integral, np.integer))
-                               or mc < 1):
-            cls = ParameterError if isinstance(mc, (Integral, np.integer)) and not isinstance(
-                mc, (bool, np.bool_)) else ParameterTypeError
-            raise cls(f"SurpriseRecommender: max_candidates must be a positive int or None, got {mc!r}")
+        if mc is not None:
+            try:
+                check_int(mc, "max_candidates", min_val=1)
+            except ParameterError as exc:
+                raise type(exc)(f"SurpriseRecommender: max_candidates must be a positive int or None, "
+                                f"got {mc!r}") from None
 
     def _algo_params(self) -> dict[str, Any]:
         """surprise's keywords: reclite's defaults, ``params``, and the seed (sets ``random_seed_``)."""

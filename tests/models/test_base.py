@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 import reclite
 from reclite.errors import DataWarning, RecliteError, UnknownIdError
-from reclite.models.base import batch_size
+from reclite.models._ranking import batch_size
 
 
 @pytest.fixture

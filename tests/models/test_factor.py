@@ -19,7 +19,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import reclite
 from reclite.confidence import build_confidence
 from reclite.errors import DeviceError
-from reclite.models.factor import ALS, BPR, LMF, als_solve_users, implicit_seed
+from reclite.models._foldin import als_solve_users
+from reclite.models.factor import ALS, BPR, LMF, implicit_seed
 
 HAS_CUDA = bool(implicit.gpu.HAS_CUDA)
 needs_gpu = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA device and implicit's GPU build "

@@ -21,16 +21,10 @@ from implicit.nearest_neighbours import (
 )
 
 import reclite
-from reclite.models import _sparse
-from reclite.models._sparse import (
-    l2_norms,
-    pruned_gram,
-    pruned_product,
-    row_weights,
-    sparse_dot_dense,
-    thresholded_product,
-    weighting_stats,
-)
+from reclite.confidence.weighting import row_weights, weighting_stats
+from reclite.models import _neighbours
+from reclite.models._neighbours import l2_norms, pruned_gram, pruned_product, thresholded_product
+from reclite.models._sparse import sparse_dot_dense
 from reclite.models.knn import ItemKNN, UserKNN
 
 
@@ -123,7 +117,7 @@ def test_pruned_gram_with_one_list_or_falling_back_to_the_row_product(rng, monke
     X = random_csr(rng, 120, 40, 0.15, binary=True)
     want = dense_pruned(X, sp.csr_matrix(X.T), 7, l2_norms(X), l2_norms(X), 1.0)
     if budget is not None:
-        monkeypatch.setattr(_sparse, "GRAM_LIST_BUDGET", budget)
+        monkeypatch.setattr(_neighbours, "GRAM_LIST_BUDGET", budget)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
