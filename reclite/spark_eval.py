@@ -38,19 +38,15 @@ SPARK_METRICS: tuple[str, ...] = _m.ACCURACY_METRICS
 
 
 def _names(metrics: str | Sequence[str] | None) -> list[str]:
-    if metrics is None:
-        return list(SPARK_METRICS)
-    names = [metrics] if isinstance(metrics, str) else list(metrics)
-    if not names or not all(isinstance(n, str) for n in names):
-        raise ParameterTypeError(f"metrics must be metric names among {', '.join(SPARK_METRICS)}, got {metrics!r}")
-    names = [n.strip().lower() for n in names]
-    bad = [n for n in names if n not in SPARK_METRICS]
-    if bad:
-        more = (" (coverage, novelty and popularity need the whole lists on one machine: use reclite.evaluate)"
-                if set(bad) & set(_m.BEYOND_ACCURACY_METRICS) else "")
-        raise ParameterError(f"evaluate_spark: unknown metric {', '.join(map(repr, bad))}; it computes "
-                             f"{', '.join(SPARK_METRICS)}{more}")
-    return list(dict.fromkeys(names))
+    """The metric names asked for, checked by reclite's one metric-name check against what Spark computes."""
+    try:
+        return _m.check_metric_names(metrics, SPARK_METRICS, context="evaluate_spark: ")
+    except ParameterError as exc:
+        asked = [metrics] if isinstance(metrics, str) else list(metrics or [])
+        if any(str(n).strip().lower() in _m.BEYOND_ACCURACY_METRICS for n in asked):
+            raise ParameterError(f"{exc} (coverage, novelty and popularity need the whole lists on one "
+                                 "machine: use reclite.evaluate)") from None
+        raise
 
 
 def _pairs(model: Any, data: Any, what: str, user: str, item: str) -> Any:
