@@ -24,6 +24,9 @@ CommandOpt = Annotated[str | None, typer.Option(
     "--command", "-c", help="Only runs of this command (fit, evaluate, split, tune).", show_default=False)]
 LastOpt = Annotated[int | None, typer.Option("--last", "-n", min=1, help="Only the N latest runs.",
                                              show_default=False)]
+PlotOpt = Annotated[Path | None, typer.Option(
+    "--plot", help="Also draw the runs listed, metric by metric, into this PNG; needs matplotlib: "
+                   "pip install \"reclite[plot]\".", show_default=False)]
 
 
 def format_runs(table: Any) -> str:
@@ -52,6 +55,7 @@ def runs(
     command: CommandOpt = None,
     last: LastOpt = None,
     json_out: JsonOpt = False,
+    plot: PlotOpt = None,
 ) -> None:
     """List the run records (one line per fit, evaluate, split or tune), oldest first.
 
@@ -62,9 +66,16 @@ def runs(
         reclite runs --command evaluate
 
         reclite runs --best ndcg@10 --json
+
+        reclite runs --command evaluate --plot runs.png
     """
     from reclite import runs as records_mod
     from reclite.errors import RecliteError
+
+    if plot is not None:  # before any work: without matplotlib, one line saying how to get it
+        from reclite.plots import require_matplotlib
+
+        require_matplotlib()
 
     folder = records_mod.runs_dir(runs_dir)
     records = select(records_mod.read_records(folder), command, last)
@@ -75,6 +86,14 @@ def runs(
         chosen = records_mod.best_record(records, best.strip().lower())
         records = [chosen]
         cols = cols or [best.strip().lower()]
+    if plot is not None:
+        if not records:
+            raise RecliteError(f"--plot: no run records to draw in {folder}" + (f" for {command}" if command else ""))
+        import pandas as pd
+
+        from ._plotting import plot_run_records
+
+        plot_run_records(plot, pd.json_normalize(records), metrics=cols)
     if json_out:
         typer.echo(json.dumps(records, indent=2))
         return

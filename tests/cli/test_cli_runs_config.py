@@ -114,6 +114,36 @@ def test_runs_lists_the_table_and_picks_the_best(tmp_path, ratings):
     assert len(json.loads(invoke("runs", "--runs", d, "--json", "--last", "1").stdout)) == 1
 
 
+
+def test_runs_plot_draws_the_listed_runs(tmp_path, ratings, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import reclite.plots
+
+    d = tmp_path / "runs"
+    scores = {}
+    for model in ("pop", "itemknn"):
+        ev = invoke("evaluate", model, "--data", ratings, "-k", "5", "--json", "-q", "--runs", d)
+        scores[model] = json.loads(ev.stdout)["metrics"]["ndcg@5"]
+    invoke("fit", "pop", "--data", ratings, "--out", tmp_path / "m", "-q", "--runs", d)
+    drawn = {}
+    real = reclite.plots.plot_runs
+
+    def spy(records, path, **kw):
+        drawn["frame"], drawn["metrics"] = records, kw.get("metrics")
+        return real(records, path, **kw)
+
+    monkeypatch.setattr(reclite.plots, "plot_runs", spy)
+    out = tmp_path / "runs.png"
+    result = invoke("runs", "--runs", d, "--command", "evaluate", "--plot", out, "-m", "ndcg@5")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 1000
+    frame = drawn["frame"]  # the evaluate runs only, with their own metric values
+    assert list(frame["model"]) == ["pop", "itemknn"] and drawn["metrics"] == ["ndcg@5"]
+    assert list(frame["metrics.ndcg@5"]) == [scores["pop"], scores["itemknn"]]
+    assert len(result.stdout.splitlines()) == 3  # the table is still printed
+    empty = invoke("runs", "--runs", d, "--command", "tune", "--plot", tmp_path / "none.png", ok=False)
+    assert empty.exit_code == 1 and "no run records to draw" in empty.stderr
+    assert not (tmp_path / "none.png").exists()
+
 # ---------------------------------------------------------------- config files
 def test_config_and_flags_agree_and_flags_win(tmp_path, ratings):
     flags = ["--data", str(ratings), "--split", "temporal", "--at", "0.7", "-k", "5,10", "-p", "by=users",
