@@ -50,7 +50,7 @@ def _check_pair(train: Dataset, test: Dataset) -> None:
 
 def _test_rows(test: Dataset) -> tuple[np.ndarray, sp.csr_matrix]:
     """Users with at least one test item, and their test rows (aligned)."""
-    T = test.matrix()
+    T = test.matrix(copy=False)  # read only: its rows are taken below
     users = np.flatnonzero(np.diff(T.indptr)).astype(INDEX_DTYPE)
     return users, T[users]
 
@@ -353,7 +353,7 @@ def evaluate(
         topk = _fold_in_lists(model, users, fold_in, kmax, max_memory, cand)
     else:
         extra = _excluded_rows(model, excludes, train, users, T)  # None without exclude=
-        train_csr = train.matrix()
+        train_csr = train.matrix(copy=False)  # read only
         if _seen_equals(model, train_csr):  # the model holds exactly train: its own filter
             del train_csr  # not needed while scoring
             topk, _ = model.recommend_indices(users, kmax, filter_seen=True, exclude=extra, items=cand,

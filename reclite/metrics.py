@@ -462,8 +462,9 @@ def item_popularity(train: object) -> tuple[np.ndarray, int]:
         # pair once: counting its arrays is enough
         ds: Any = train
         pop = _count(ds.item_idx, ds.n_items)
-        users = _count(ds.user_idx, ds.n_users)
-        return pop, int(np.count_nonzero(users))
+        # training users: non-empty rows of its (cached, not copied) matrix, a pass over users only
+        indptr = ds.matrix(copy=False).indptr
+        return pop, int(np.count_nonzero(np.diff(indptr)))
     if sp.issparse(train):
         m = sp.csr_matrix(train)
     else:

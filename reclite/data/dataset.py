@@ -449,17 +449,23 @@ class Dataset:
             df["time"] = self._time
         return df
 
-    def matrix(self) -> sp.csr_matrix:
+    def matrix(self, copy: bool = True) -> sp.csr_matrix:
         """Users x items ``scipy.sparse.csr_matrix`` of values (float32, sorted indices).
 
-        A fresh copy each call: changing it does not change the Dataset.
+        Parameters
+        ----------
+        copy : bool, default=True
+            True: a fresh copy each call (changing it does not change the Dataset).
+            False: the Dataset's own cached matrix, for readers that only read it
+            (no copy of its arrays, and scipy already knows its indices are sorted);
+            it must not be modified.
         """
         if self._matrix is None:
             m = sp.csr_matrix((self._value, (self._user, self._item)),
                               shape=(self.n_users, self.n_items), dtype=VALUE_DTYPE)
             m.sort_indices()
             self._matrix = m
-        return self._matrix.copy()
+        return self._matrix.copy() if copy else self._matrix
 
     @property
     def side_information(self) -> list[str]:

@@ -34,6 +34,15 @@ def test_matrix_is_a_fresh_copy(tiny):
     assert tiny.matrix().toarray().tolist() == TINY_DENSE
 
 
+def test_matrix_without_copy_is_the_one_cached_matrix(tiny):
+    shared = tiny.matrix(copy=False)
+    assert tiny.matrix(copy=False) is shared  # no copy of its arrays on later calls
+    assert shared.toarray().tolist() == TINY_DENSE and shared.has_sorted_indices
+    fresh = tiny.matrix()
+    assert fresh is not shared and not np.shares_memory(fresh.data, shared.data)
+    assert not np.shares_memory(fresh.indices, shared.indices)
+
+
 def test_interactions_dtypes(tiny):
     df = tiny.interactions
     assert df.dtypes.astype(str).to_dict() == {"user": "int32", "item": "int32", "value": "float32",
