@@ -675,3 +675,15 @@ def test_apply_errors(tiny):
     with pytest.raises(ConfidenceSpecError, match="the history has -1"):
         apply_confidence(confidence_statistics(tiny, "log"), sp.csr_matrix(np.array([[0, -1.0, 0, 0]])),
                          "log", source="the history")
+
+
+def test_bm25_formula_by_hand_and_a_zero_denominator_weighs_zero():
+    from reclite.confidence.weighting import bm25
+
+    # doc 0 has length 0 and b=1, so its norm is 0: an entry with tf 0 there has denominator 0
+    tf = np.array([0.0, 1.0, 2.0])
+    got = bm25(tf, np.array([0, 0, 1]), np.array([0.0, 3.0]), 1.5, np.array([1.0, 0.5, 2.0]), k1=1.2, b=1.0)
+    norm1 = 3.0 / 1.5  # (1 - b) + b len/avg
+    expected = [0.0, 1.0 * 2.2 / (1.2 * 0.0 + 1.0) * 0.5, 2.0 * 2.2 / (1.2 * norm1 + 2.0) * 2.0]
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+    assert np.isfinite(got).all()

@@ -55,8 +55,15 @@ def bm25(tf: np.ndarray, doc: np.ndarray, doc_length: np.ndarray, avg_length: fl
     An entry whose denominator is 0 (``k1 L_d + tf = 0``) weighs 0.
     """
     norm = (1.0 - b) + b * doc_length / (avg_length if avg_length > 0 else 1.0)
-    denom = k1 * norm[doc] + tf
-    return np.divide(tf * (k1 + 1.0), denom, out=np.zeros_like(tf), where=denom > 0) * term_idf
+    denom = norm[doc]  # a fresh array: the arithmetic below is in place (one pass each)
+    denom *= k1
+    denom += tf
+    out = tf * (k1 + 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out /= denom
+    out[~(denom > 0)] = 0.0
+    out *= term_idf
+    return out
 
 
 def weighting_stats(M: sp.csr_matrix, weighting: str | None) -> tuple[np.ndarray | None, float]:
