@@ -1,20 +1,9 @@
 """evaluate_spark: reclite's accuracy metrics computed in Spark, for data that lives there.
 
-The definitions are :mod:`reclite.metrics`' (``hits_u@k`` = test items among the
-first ``k`` of ``u``'s list, ``T_u`` = ``u``'s distinct test items, ``r`` 1-based ranks):
-
-=====================  =========================================================
-``recall``             ``hits / |T_u|``
-``calibrated_recall``  ``hits / min(k, |T_u|)``
-``precision``          ``hits / k``
-``ndcg``               ``sum_{r<=k, i_r in T_u} 1/log2(r+1)  /  sum_{r<=min(k,|T_u|)} 1/log2(r+1)``
-``map``                ``sum_{r<=k, i_r in T_u} (hits@r / r)  /  min(k, |T_u|)``
-``mrr``                ``1 / (rank of the first hit)``, 0 without a hit
-``hit_rate``           ``1`` if ``hits >= 1`` else ``0``
-=====================  =========================================================
-
-averaged over the users with at least one test item, exactly as
-:func:`reclite.evaluate` averages them. The lists are ranked in Spark
+The definitions are :mod:`reclite.metrics`' (its table gives each formula): recall,
+calibrated_recall, precision, ndcg, map, mrr and hit_rate (``SPARK_METRICS``; the
+beyond-accuracy metrics need the whole lists on one machine), averaged over the users
+with at least one test item, exactly as :func:`reclite.evaluate` averages them. The lists are ranked in Spark
 (:meth:`reclite.models.spark.SparkALS.rank_spark`), each user's training items
 excluded; only the one summary row per cut-off reaches the driver.
 """

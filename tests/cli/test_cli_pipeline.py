@@ -9,18 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from reclite.cli.main import app
-from typer.testing import CliRunner
 
 import reclite
-
-runner = CliRunner()
-
-
-def invoke(*args: object, ok: bool = True):
-    result = runner.invoke(app, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
+from tests.cli._invoke import invoke, runner
 
 
 def metrics_of(stdout: str) -> dict[str, float]:

@@ -7,19 +7,9 @@ import json
 import numpy as np
 import pytest
 from reclite.cli._reading import cli_reader_message
-from reclite.cli.main import app
-from typer.testing import CliRunner
 
 import reclite
-
-runner = CliRunner()
-
-
-def invoke(*args: object, ok: bool = True):
-    result = runner.invoke(app, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
+from tests.cli._invoke import invoke
 
 
 def info(*args: object) -> dict:

@@ -8,20 +8,10 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
-from reclite.cli.main import app
-from typer.testing import CliRunner
 
 import reclite
 from reclite import runs
-
-runner = CliRunner()
-
-
-def invoke(*args: object, ok: bool = True):
-    result = runner.invoke(app, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
+from tests.cli._invoke import invoke
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +102,6 @@ def test_runs_lists_the_table_and_picks_the_best(tmp_path, ratings):
     result = invoke("runs", "--runs", d, "--best", "ndcg@50", ok=False)
     assert result.exit_code == 1 and "ndcg@5" in result.stderr  # lists the metrics the runs hold
     assert len(json.loads(invoke("runs", "--runs", d, "--json", "--last", "1").stdout)) == 1
-
 
 
 def test_runs_plot_draws_the_listed_runs(tmp_path, ratings, monkeypatch):
