@@ -35,7 +35,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["pipeline", "note", "note_data", "current_record", "jsonable"]
+__all__ = ["pipeline", "note", "note_data", "note_each", "current_record", "jsonable"]
 
 _PANEL = "Config and run records"
 ConfigOpt = Annotated[Path | None, typer.Option(
@@ -73,6 +73,32 @@ def note(**fields: Any) -> None:
             rec[key].extend(str(v) for v in value)
         else:
             rec[key] = jsonable(value)
+
+
+def note_each(entries: list[dict[str, Any]]) -> None:
+    """Make the run several records, one per entry (``evaluate`` with several models): each
+    is the shared record with the entry's fields set (``timings`` merged, ``metrics`` its own)."""
+    rec = _record.get()
+    if rec is None:
+        return
+    rec["_each"] = [{key: value if key in ("timings", "metrics") else jsonable(value)
+                     for key, value in entry.items()} for entry in entries]
+
+
+def records_of(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records a finished run appends: ``rec``, or one per :func:`note_each` entry (the
+    first keeps ``rec``'s id; the others get ``<id>-2``, ``<id>-3``... so they sort together)."""
+    each = rec.pop("_each", None)
+    if not each:
+        return [rec]
+    out = []
+    for n, entry in enumerate(each, start=1):
+        one = {**rec, **{key: value for key, value in entry.items() if key not in ("timings", "metrics")}}
+        one["timings"] = {**rec["timings"], **entry.get("timings", {})}
+        one["metrics"] = dict(entry.get("metrics", {}))
+        one["id"] = rec["id"] if n == 1 else f"{rec['id']}-{n}"
+        out.append(one)
+    return out
 
 
 def note_data(ds: Any, path: Path | str | None, role: str = "data") -> None:
@@ -138,7 +164,7 @@ def pipeline(kind: str, argument: str | None = None) -> Any:
             ctx = kwargs.pop("reclite_ctx")
             if own["config"] is not None:
                 kwargs = apply_config(ctx, kwargs, own["config"], annotations, kind)
-            if argument is not None and kwargs.get(argument) is None:
+            if argument is not None and not kwargs.get(argument):
                 from ._common import usage_error
 
                 arg = next(p for p in ctx.command.params if p.name == argument)
@@ -160,7 +186,8 @@ def pipeline(kind: str, argument: str | None = None) -> Any:
                 save_config(own["save_config"], ctx, kwargs)
                 rec["outputs"].append(str(own["save_config"]))
             if folder is not None:
-                runs.append_record(rec, folder)
+                for one in records_of(rec):
+                    runs.append_record(one, folder)
             return result
 
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
@@ -201,7 +228,9 @@ def command_line(ctx: Any, kwargs: dict[str, Any], kind: str) -> str:
             continue
         value = kwargs[p.name]
         if p.param_type_name == "argument":
-            if value is not None:
+            if isinstance(value, (list, tuple)):
+                words += [str(jsonable(v)) for v in value]
+            elif value is not None:
                 words.append(str(jsonable(value)))
             continue
         default = p.default() if callable(p.default) else p.default
@@ -315,12 +344,13 @@ def apply_config(ctx: Any, kwargs: dict[str, Any], path: Path, annotations: dict
             known = sorted({_long_name(q) for q in by_key.values()})
             raise _config_error(path, f"unknown option {key!r} for reclite {kind}; known: {', '.join(known)}, "
                                       "[params], [confidence-params]")
-        if p.multiple and not isinstance(value, list):
+        many = p.multiple or (p.param_type_name == "argument" and p.nargs == -1)
+        if many and not isinstance(value, list):
             value = [value]
-        if isinstance(value, list) and not p.multiple:
+        if isinstance(value, list) and not many:
             value = ",".join(map(_text, value))  # -k = [10, 20] -> "10,20"
         try:
-            cast = p.process_value(ctx, [_text(v) for v in value] if p.multiple else
+            cast = p.process_value(ctx, [_text(v) for v in value] if many else
                                      (value if isinstance(value, bool) else _text(value)))
         except typer.BadParameter as exc:
             raise _config_error(path, f"{key} = {value!r}: {exc.message}") from None
@@ -343,6 +373,8 @@ def config_dict(ctx: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         value = jsonable(kwargs[p.name])
         if value == [] and p.multiple:
             continue
+        if p.param_type_name == "argument" and isinstance(value, list) and len(value) == 1:
+            value = value[0]  # target = "ease" for one model, a list for several
         out[_long_name(p)] = value
     return out
 

@@ -15,7 +15,7 @@ import typer
 from ._common import err, error_boundary, load_data, write_text_output
 from ._options import AlphaOpt, ConfidenceOpt, ConfParamOpt, DataOpt, JsonOpt, ParamOpt, QuietOpt, SeedOpt
 from ._params import parse_param_assignments, parse_params
-from ._pipeline import note, note_data, pipeline
+from ._pipeline import note, note_data, note_each, pipeline
 from ._progress import live_bars, with_progress
 from ._reading import reading_options
 
@@ -27,11 +27,12 @@ class SplitName(StrEnum):
     temporal = "temporal"
 
 
-TargetArg = Annotated[str, typer.Argument(
-    help="A model name from `reclite models` (fitted on the train split), a model directory from "
-         "`reclite fit` (its parameters are refitted on the train split), or a recommendations CSV "
-         "with columns user,item and rank or score (scored against the test split).",
-    metavar="MODEL_OR_CSV", show_default=False)]
+TargetArg = Annotated[list[str], typer.Argument(
+    help="One or several of: a model name from `reclite models` (fitted on the train split), a model "
+         "directory from `reclite fit` (its parameters are refitted on the train split), or a "
+         "recommendations CSV with columns user,item and rank or score (scored against the test split). "
+         "Several are evaluated on the same split, one table with a model column.",
+    metavar="MODEL_OR_CSV...", show_default=False)]
 SplitOpt = Annotated[SplitName, typer.Option("--split", "-s", help="How to hold out test interactions.")]
 KListOpt = Annotated[str, typer.Option(
     "-k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]
@@ -261,6 +262,67 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
     return build_model(target, confidence, alpha, params, confidence_params, quiet), target
 
 
+def _known_params(target: str) -> set[str]:
+    """The parameters of the model a registry name or model directory stands for."""
+    path = Path(target)
+    if path.is_dir():
+        import reclite
+
+        return set(reclite.load_model(path).get_params(deep=False))
+    from reclite.models import registry
+
+    return set(registry.get(target)().get_params(deep=False)) if target in registry.names() else set()
+
+
+def resolve_models(targets: list[str], is_csv: list[bool], *, confidence: str | None, alpha: float | None,
+                   params: dict[str, Any], confidence_params: dict | None, seed: int,
+                   quiet: bool) -> list[tuple[Any, str]]:
+    """(estimator or None for a CSV, label) per target.
+
+    With one model, every --param/--confidence option applies to it (an unknown name is an
+    error). With several, each option applies to the models that have that parameter, and
+    one that no model has is an error naming them all.
+    """
+    from reclite.errors import RecliteError
+
+    names = [t for t, csv in zip(targets, is_csv, strict=True) if not csv]
+    shared = with_confidence_names(params, confidence, alpha, confidence_params)
+    known = {t: _known_params(t) for t in names} if len(names) > 1 else {}
+    if known:
+        unused = [p for p in shared if not any(p in k for k in known.values())]
+        if unused:
+            raise RecliteError(f"no model of {', '.join(names)} has a parameter {', '.join(unused)} "
+                               "(`reclite models` lists each model's parameters)")
+    out: list[tuple[Any, str]] = []
+    for target, csv in zip(targets, is_csv, strict=True):
+        if csv:
+            out.append((None, target))
+            continue
+        mine = known.get(target)
+
+        def keep(name: str, mine: set[str] | None = mine) -> bool:
+            return mine is None or name in mine
+
+        out.append(resolve_model(
+            target, confidence=confidence if keep("confidence") else None,
+            alpha=alpha if keep("alpha") else None,
+            params={n: v for n, v in params.items() if keep(n)},
+            confidence_params=confidence_params if keep("confidence_params") else None, seed=seed, quiet=quiet))
+    labels = [label for _, label in out]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise RecliteError(f"{', '.join(twice)} given more than once: each MODEL_OR_CSV is evaluated once")
+    return out
+
+
+def with_confidence_names(params: dict[str, Any], confidence: str | None, alpha: float | None,
+                          confidence_params: dict | None) -> list[str]:
+    """The parameter names the command line sets on the models."""
+    from .fit import with_confidence
+
+    return list(with_confidence(params, confidence, alpha, confidence_params))
+
+
 def format_table(summary: Any) -> str:
     frame = summary.copy()
     for col in frame.columns:
@@ -292,6 +354,11 @@ def as_json(summary: Any, meta: dict[str, Any]) -> str:
     return json.dumps({**meta, "metrics": flat, "rows": rows}, indent=2) + "\n"
 
 
+SPLIT_DEFAULTS: dict[str, Any] = {"split_name": ("--split", "random_holdout"), "test_size": ("--test-size", 0.2),
+                                  "n_last": ("--n-last", 1), "n_random": ("--n-random", 9), "at": ("--at", "0.8"),
+                                  "min_train": ("--min-train", None)}
+
+
 def evaluate(
     target: TargetArg,
     data: DataOpt = None,
@@ -319,7 +386,7 @@ def evaluate(
 ) -> None:
     """Split the data, rank every item for every test user, and print the metrics table.
 
-    MODEL_OR_CSV is a model name (fitted on the train split), a model directory (its saved parameters are refitted on the train split, since the saved fit has seen the test interactions), or a recommendations CSV (user,item and rank or score, raw ids) made on the same split, scored against its test part. The table (one row per cut-off) goes to stdout; notes go to stderr.
+    MODEL_OR_CSV is a model name (fitted on the train split), a model directory (its saved parameters are refitted on the train split, since the saved fit has seen the test interactions), or a recommendations CSV (user,item and rank or score, raw ids) made on the same split, scored against its test part. Several are evaluated on one split, and the table gets a model column (with --plot: side by side); each --param or --confidence option then applies to the models that have it. The table (one row per cut-off) goes to stdout; notes go to stderr.
 
     Example:
 
@@ -327,13 +394,12 @@ def evaluate(
 
         reclite evaluate recs.csv --train split/train.csv --test split/test.csv --on-unknown miss
 
-        reclite evaluate als --data ml-100k -k 5,10,20 --plot als.png
+        reclite evaluate pop itemknn ease --data ml-100k -k 5,10,20 --plot compare.png
     """
-    import reclite
     from reclite.errors import RecliteError
 
-    from .fit import fit_model
 
+    targets = [str(t) for t in (target if isinstance(target, (list, tuple)) else [target])]
     ks = parse_ks(k)
     if plot is not None:  # before any work: without matplotlib, one line saying how to get it
         from reclite.plots import require_matplotlib
@@ -348,20 +414,27 @@ def evaluate(
         raise RecliteError(f"--max-memory: {exc}") from None
     names = None if metrics is None else check_metric_names(
         [m for m in metrics.split(",") if m.strip()], context="--metrics: ")
-    path = Path(target)
-    is_csv = path.is_file()
-    model = label = None
+    is_csv = [Path(t).is_file() for t in targets]
     if train_file is not None and test_file is None:
         raise RecliteError("--train needs --test: give both parts of the split the lists were made on")
-    if test_file is not None and (not is_csv or data is not None):
-        raise RecliteError("--test scores a recommendations CSV against a test file; give a CSV and no --data "
-                           f"({target!r} is {'a CSV' if is_csv else 'not a file'}{', --data given' if data else ''})")
-    if not is_csv:  # check the model name before reading the data
-        model, label = resolve_model(target, confidence=confidence, alpha=alpha, params=parse_params(param),
-                                     confidence_params=parse_param_assignments(confidence_param) or None,
-                                     seed=seed, quiet=quiet)
-        note(model=target, model_class=type(model).__name__, seed=seed,
-             params={k: v for k, v in model.get_params(deep=False).items() if k != "show_progress"})
+    if test_file is not None and (not all(is_csv) or data is not None):
+        bad = next((t for t, csv in zip(targets, is_csv, strict=True) if not csv), None)
+        raise RecliteError("--test scores a recommendations CSV (or several) against a test file; give CSVs and no --data "
+                           f"({f'{bad!r} is not a file' if bad is not None else 'a CSV'}"
+                           f"{', --data given' if data else ''})")
+    if test_file is not None:  # the split was made elsewhere: split options would be silently ignored
+        values = {"split_name": split_name, "test_size": test_size, "n_last": n_last, "n_random": n_random,
+                  "at": at, "min_train": min_train}
+        given = [flag for name, (flag, default) in SPLIT_DEFAULTS.items()
+                 if (values[name].value if isinstance(values[name], SplitName) else values[name]) != default]
+        if given:
+            raise RecliteError(f"{', '.join(given)}: split options do nothing with --test (the files are the "
+                               "split); leave them out, or split here with --data instead of --train/--test")
+    # check the model names and parameters before reading the data
+    models = resolve_models(targets, is_csv, confidence=confidence, alpha=alpha, params=parse_params(param),
+                            confidence_params=parse_param_assignments(confidence_param) or None,
+                            seed=seed, quiet=quiet)
+    several = len(models) > 1
     start = time.perf_counter()
     if test_file is not None:
         train, test = read_parts(train_file, test_file)
@@ -376,18 +449,69 @@ def evaluate(
         train, test, split_text = make_split(ds, split_name, test_size=test_size, n_last=n_last,
                                              n_random=n_random, at=at, min_train=min_train, seed=seed)
         note(split=split_text, seed=seed)
-    note(timings={"read": round(time.perf_counter() - start, 6)})
+    read_seconds = time.perf_counter() - start
+    note(timings={"read": round(read_seconds, 6)})
     if not quiet:
         parts = (f"train {len(train):,}, " if train is not None else "") + f"test {len(test):,} interactions"
         err(f"Split {split_text}: {parts}.")
+    summaries: dict[str, Any] = {}
+    per_users: dict[str, Any] = {}
+    histories: dict[str, Any] = {}
+    records: list[dict[str, Any]] = []
+    for (model, label), tgt in zip(models, targets, strict=True):
+        summary, users, fit_seconds, eval_seconds = evaluate_one(
+            model, tgt, label, train, test, ks, names, max_memory=max_memory, per_user=per_user is not None,
+            on_unknown=on_unknown, quiet=quiet)
+        summaries[label], per_users[label], histories[label] = summary, users, getattr(model, "history_", None)
+        timings = {"evaluate": round(eval_seconds, 6)}
+        if fit_seconds is not None:
+            timings["fit"] = round(fit_seconds, 6)
+        entry: dict[str, Any] = {"model": tgt, "metrics": flat_metrics(summary), "timings": timings}
+        if several:  # this model's share: reading and splitting, its fit, its scoring
+            entry["timings"] = {**timings, "total": round(read_seconds + sum(timings.values()), 6)}
+        if model is not None:
+            entry.update(model_class=type(model).__name__,
+                         params={n: v for n, v in model.get_params(deep=False).items() if n != "show_progress"})
+        records.append(entry)
+    if several:
+        note_each(records)  # one run record per model
+    else:
+        note(**{key: value for key, value in records[0].items() if key != "timings"},
+             timings=records[0]["timings"], **({"seed": seed} if models[0][0] is not None else {}))
+    if per_user is not None:
+        frames = [u.assign(model=label)[["model", *u.columns]] if several else u
+                  for label, u in per_users.items() if u is not None]
+        if frames:
+            import pandas as pd
+
+            write_text_output(pd.concat(frames, ignore_index=True).to_csv(
+                index=False, float_format="%.6g", lineterminator="\n"), per_user)
+    if plot is not None:
+        from ._plotting import plot_evaluation
+
+        plot_evaluation(plot, summaries, histories)
+    source = str(test_file) if test_file is not None else (ds.name or (str(data) if data is not None else "demo"))
+    if json_out:
+        typer.echo(as_json_all(summaries, {"data": source, "split": split_text, "k": ks}), nl=False)
+    else:
+        typer.echo(format_tables(summaries), nl=False)
+
+
+def evaluate_one(model: Any, target: str, label: str, train: Any, test: Any, ks: list[int], names: Any, *,
+                 max_memory: str, per_user: bool, on_unknown: OnUnknownIds,
+                 quiet: bool) -> tuple[Any, Any, float | None, float]:
+    """Fit and score one model (or score one recommendations CSV): (summary, per-user table or
+    None, fit seconds or None, scoring seconds); a line on stderr says how it went."""
+    import reclite
+
+    from .fit import fit_model
+
     start = time.perf_counter()
-    if is_csv:
-        label = str(path)
-        recs = read_recommendations(path)
-        result = reclite.evaluate_recommendations(recs, test, ks, names, train=train, per_user=per_user is not None,
+    if model is None:
+        recs = read_recommendations(Path(target))
+        result = reclite.evaluate_recommendations(recs, test, ks, names, train=train, per_user=per_user,
                                                   on_unknown="raise" if on_unknown is OnUnknownIds.error else "miss")
         check_lists(recs, train, test, ks[-1])
-        note(model=str(path))
         fit_seconds = None
     else:
         fit_model(model, train, target)
@@ -398,27 +522,38 @@ def evaluate(
         # the library's own bar on a terminal; otherwise one phase (a line in a log when it is long)
         with contextlib.nullcontext() if live_bars() else phase(f"scoring {len(test):,} test interactions"):
             result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
-                                      per_user=per_user is not None, show_progress=live_bars())
+                                      per_user=per_user, show_progress=live_bars())
     eval_seconds = time.perf_counter() - start
     summary, users = result if isinstance(result, tuple) else (result, None)
-    note(metrics=flat_metrics(summary), timings={"evaluate": round(eval_seconds, 6), **(
-        {} if fit_seconds is None else {"fit": round(fit_seconds, 6)})})
-    if users is not None and per_user is not None:
-        write_text_output(users.to_csv(index=False, float_format="%.6g", lineterminator="\n"), per_user)
     if not quiet:
         fitted = "" if fit_seconds is None else f"fitted in {fit_seconds:.2f} s, "
         n_users = int(summary["n_users"].iloc[0]) if len(summary) else 0
         err(f"Evaluated {label} on {n_users:,} test users: {fitted}scored in {eval_seconds:.2f} s.")
-    if plot is not None:
-        from ._plotting import plot_evaluation
+    return summary, users, fit_seconds, eval_seconds
 
-        plot_evaluation(plot, {str(label): summary}, {str(label): getattr(model, "history_", None)})
-    if json_out:
-        source = str(test_file) if test_file is not None else (ds.name or (str(data) if data is not None else "demo"))
-        meta = {"model": label, "data": source, "split": split_text, "k": ks}
-        typer.echo(as_json(summary, meta), nl=False)
-    else:
-        typer.echo(format_table(summary), nl=False)
+
+def format_tables(summaries: dict[str, Any]) -> str:
+    """One model: its table; several: one table with a model column first."""
+    if len(summaries) == 1:
+        return format_table(next(iter(summaries.values())))
+    import pandas as pd
+
+    frame = pd.concat([s.assign(model=label)[["model", *s.columns]] for label, s in summaries.items()],
+                      ignore_index=True)
+    for col in frame.columns:
+        if col not in ("model", "k", "n_users"):
+            frame[col] = frame[col].map(lambda v: "nan" if v != v else f"{v:.4f}")
+    return frame.to_string(index=False) + "\n"
+
+
+def as_json_all(summaries: dict[str, Any], meta: dict[str, Any]) -> str:
+    """One model: ``{model, data, split, k, metrics, rows}``; several: ``{data, split, k,
+    models: [{model, metrics, rows}, ...]}``."""
+    if len(summaries) == 1:
+        label, summary = next(iter(summaries.items()))
+        return as_json(summary, {"model": label, **meta})
+    models = [json.loads(as_json(summary, {"model": label})) for label, summary in summaries.items()]
+    return json.dumps({**meta, "models": models}, indent=2) + "\n"
 
 
 def register(app: typer.Typer) -> None:

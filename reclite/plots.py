@@ -132,12 +132,12 @@ def metrics_figure(tables: Mapping[str, Any] | Any, *, metrics: Sequence[str] | 
             vals = [float(t[name].get(k, math.nan)) if name in t else math.nan for k in ks]
             pos = [x - 0.4 + width * (j + 0.5) for x in range(len(ks))]
             bars = ax.bar(pos, vals, width * 0.95, label=label, color=f"C{j}")
-            if len(ks) * len(labels) <= 12:
-                ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=1)
+            if len(ks) * len(labels) <= 12:  # values on the bars; upright once three bars share a k
+                ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=1, rotation=90 if len(labels) > 2 else 0)
         ax.set_xticks(range(len(ks)), [f"@{k}" for k in ks])
         ax.set_title(name)
         ax.set_xlabel("k")
-        ax.margins(y=0.15)
+        ax.margins(y=0.25 if len(labels) > 2 else 0.15)
         ax.grid(axis="y", alpha=0.3)
     colour = {label: f"C{j}" for j, label in enumerate(dict.fromkeys([*labels, *curves]))}
     for i, col in enumerate(curve_cols):

@@ -35,6 +35,11 @@ git_dirty           whether ``git status --porcelain`` listed changes, or None
 cwd                 the working directory (relative paths are relative to it)
 ==================  ===============================================================
 
+``reclite evaluate`` given several models appends one record per model, with ids
+``<id>``, ``<id>-2``, ``<id>-3``...: the same options and split, each its own ``model``,
+``params``, ``metrics`` and ``timings`` (``total`` is that model's share: reading and
+splitting, its fit and its scoring).
+
 Appending is one ``write`` of one line to a file opened in append mode, so concurrent
 runs do not interleave within a line. A ``runs.jsonl`` whose first line is not a run
 record (a file reclite did not write) is never appended to.
