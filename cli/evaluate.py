@@ -419,11 +419,11 @@ def evaluate(
         raise RecliteError("--train needs --test: give both parts of the split the lists were made on")
     if test_file is not None and (not all(is_csv) or data is not None):
         bad = next((t for t, csv in zip(targets, is_csv, strict=True) if not csv), None)
-        raise RecliteError("--test scores a recommendations CSV (or several) against a test file; give CSVs and no --data "
-                           f"({f'{bad!r} is not a file' if bad is not None else 'a CSV'}"
+        raise RecliteError("--test scores a recommendations CSV (or several) against a test file; give CSVs and "
+                           f"no --data ({f'{bad!r} is not a file' if bad is not None else 'a CSV'}"
                            f"{', --data given' if data else ''})")
     if test_file is not None:  # the split was made elsewhere: split options would be silently ignored
-        values = {"split_name": split_name, "test_size": test_size, "n_last": n_last, "n_random": n_random,
+        values: dict[str, Any] = {"split_name": split_name, "test_size": test_size, "n_last": n_last, "n_random": n_random,
                   "at": at, "min_train": min_train}
         given = [flag for name, (flag, default) in SPLIT_DEFAULTS.items()
                  if (values[name].value if isinstance(values[name], SplitName) else values[name]) != default]
