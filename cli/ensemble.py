@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ._common import err, error_boundary, write_text_output
+from ._common import error_boundary
 from ._options import KOpt, OutOpt, QuietOpt
+from ._progress import current, with_progress
+from .recommend import FormatOpt
 
 
 class Method(StrEnum):
@@ -69,30 +71,38 @@ def ensemble(
     weights: WeightsOpt = None,
     c: COpt = 60.0,
     out: OutOpt = None,
+    fmt: FormatOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Fuse recommendation files into one top-K list per user (rank voting).
 
     Writes CSV user,item,rank,score (score: minus the weighted rank sum for rank_sum,
-    the Borda or RRF sum otherwise; higher is better). Ties break on the item's best
-    single rank, then its id.
+    the Borda or RRF sum otherwise; higher is better) to stdout or atomically to --out;
+    --format jsonl or parquet writes those formats instead. Ties break on the item's best
+    single rank, then its id. Progress (reading, fusing, writing) goes to stderr.
 
     Example:
 
         reclite ensemble ease.csv als.csv knn.csv -k 10 --method rank_sum --top-n 30 --weights 1,1,0.5 --out final.csv
     """
     import reclite
+    from reclite._progress import phase
 
-    from .recommend import to_csv
+    from ._output import COLUMNS, output_format, write_table
 
     w = parse_weights(weights)  # option errors before any file is read
-    tables = [read_table(path) for path in files]
-    recs = reclite.fuse(tables, method=method.value, top_n=top_n, k=k, weights=w, c=c,
-                        names=[str(p) for p in files])
-    write_text_output(to_csv(recs), out)
-    if out is not None and not quiet:
-        err(f"Wrote {len(recs):,} recommendations for {recs['user'].nunique():,} users to {out}")
+    fmt_name = output_format(fmt, out)
+    tables = []
+    for path in files:
+        with phase(f"reading {path}"):
+            tables.append(read_table(path))
+    with phase(f"fusing {len(tables)} lists ({method.value})"):
+        recs = reclite.fuse(tables, method=method.value, top_n=top_n, k=k, weights=w, c=c,
+                            names=[str(p) for p in files])
+    rows = write_table(recs[COLUMNS], out, fmt_name)
+    if out is not None:
+        current().note(f"Wrote {rows:,} recommendations for {recs['user'].nunique():,} users to {out}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ensemble")(error_boundary(ensemble))
+    app.command("ensemble")(error_boundary(with_progress(ensemble)))

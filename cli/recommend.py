@@ -97,10 +97,6 @@ def read_users(users: str | None = None, users_file: Path | None = None) -> list
     return list(dict.fromkeys(ids))  # each id once, first occurrence first
 
 
-def to_csv(recs) -> str:
-    return recs[["user", "item", "rank", "score"]].to_csv(index=False, float_format="%.6g", lineterminator="\n")
-
-
 def _titles(fitted, exclude, data: Path | None):
     """The item titles --titles adds: from --data, else from the demo data when the model's
     items are all demo items."""

@@ -66,3 +66,32 @@ def test_fuses_reclite_recommend_output(files):
     got = pd.read_csv(io.StringIO(result.stdout))
     assert got["user"].tolist() == expected["user"].tolist()
     assert set(zip(got["user"], got["item"])) == set(zip(expected["user"], expected["item"]))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_other_formats_hold_the_csv_lists(files, fmt):
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    csv = invoke("ensemble", "a.csv", "b.csv", "--top-n", "3", "-k", "4")
+    result = invoke("ensemble", "a.csv", "b.csv", "--top-n", "3", "-k", "4", "--out", f"final.{fmt}")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and f"to final.{fmt}" in result.stderr
+    got = (pd.read_json(files / "final.jsonl", lines=True, dtype={"item": str}) if fmt == "jsonl"
+           else pd.read_parquet(files / "final.parquet"))
+    want = pd.read_csv(io.StringIO(csv.stdout), dtype={"item": str})
+    assert list(got.columns) == ["user", "item", "rank", "score"]
+    pd.testing.assert_frame_equal(got.astype({"user": int, "score": float}), want.astype({"score": float}),
+                                  check_dtype=False)
+
+
+def test_written_in_batches_equals_one_write(files, monkeypatch):
+    from reclite.cli import _output
+
+    whole = invoke("ensemble", "a.csv", "b.csv", "--top-n", "3", "-k", "4").stdout
+    monkeypatch.setattr(_output, "ROWS_PER_BATCH", 2)  # 6 rows: three batches, one header
+    assert invoke("ensemble", "a.csv", "b.csv", "--top-n", "3", "-k", "4").stdout == whole
+
+
+def test_parquet_to_stdout_is_refused(files):
+    result = invoke("ensemble", "a.csv", "b.csv", "--format", "parquet")
+    assert result.exit_code == 1 and "--format parquet writes a file" in result.stderr
