@@ -23,7 +23,9 @@ the Dataset); the peer gets ``C`` (users x items ``csr_matrix``, float32, ``1 + 
 per entry) for free. Each time is the median of ``--repeat`` runs; reclite and the peer
 alternate so that load from other jobs hits both alike; every callable runs once on
 small data first (numba compilation and thread start-up are not timed). ``ratio`` is
-reclite / peer (below 1: reclite is faster).
+reclite / peer of the medians (below 1: reclite is faster); beside each median is its
+min-max over the runs, and ``per-round ratio`` the range of reclite / peer within each
+round (the two measured back to back, so the load was about the same).
 
 Data: ``reclite.synthetic_dataset(31_360, 6_807, 5_150_000, random_state=0)`` (the movie
 competition's shape; 6,807 items); when that generator is missing, a seeded
@@ -31,7 +33,7 @@ long-tailed random matrix of the same shape.
 
 Run from the repository root::
 
-    python benchmarks/bench_fit.py                  # every row, median of 3
+    python benchmarks/bench_fit.py                  # every row, median of 5
     python benchmarks/bench_fit.py --repeat 5 --only ease
 """
 
@@ -41,13 +43,19 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import print_table  # noqa: E402
 
 SHAPE = (31_360, 6_807, 5_150_000)
 
@@ -115,7 +123,7 @@ def rows(ds, C: sp.csr_matrix) -> list[Row]:
     return out
 
 
-def median_time(fn: Callable[[], object]) -> float:
+def wall_time(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -125,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     import reclite
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", help="run only rows whose task contains this text (e.g. ease, knn)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -150,17 +158,17 @@ def main(argv: list[str] | None = None) -> None:
             continue
         ours, peer = [], []
         for _ in range(args.repeat):
-            ours.append(median_time(row.reclite))
-            peer.append(median_time(row.peer))
+            ours.append(wall_time(row.reclite))
+            peer.append(wall_time(row.peer))
         r, p = statistics.median(ours), statistics.median(peer)
-        table.append((row.task, r, row.peer_name, p, r / p))
+        rounds = [a / b for a, b in zip(ours, peer, strict=True)]  # each round: the two back to back
+        table.append((row.task, r, f"{min(ours):.2f}-{max(ours):.2f}", row.peer_name, p,
+                      f"{min(peer):.2f}-{max(peer):.2f}", r / p, f"{min(rounds):.2f}-{max(rounds):.2f}"))
         print(f"  done: {row.task}", flush=True)
 
-    w = max(len(t[0]) for t in table)
-    pw = max(len(t[2]) for t in table)
-    print(f"\n{'task':<{w}}  {'reclite s':>9}  {'peer':<{pw}}  {'peer s':>8}  {'ratio':>6}")
-    for task, r, name, p, ratio in table:
-        print(f"{task:<{w}}  {r:>9.2f}  {name:<{pw}}  {p:>8.2f}  {ratio:>6.2f}")
+    print()
+    print_table(["task", "reclite s", "min-max", "peer", "peer s", "min-max", "ratio", "per-round ratio"],
+                table, digits=2)
 
 
 if __name__ == "__main__":
