@@ -6,13 +6,13 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from reclite.cli.main import app
 from typer.testing import CliRunner
 
 import reclite
+from tests.cli._invoke import write_ratings
 
 runner = CliRunner()
 
@@ -24,14 +24,8 @@ def invoke(*args: object):
 @pytest.fixture(scope="module")
 def ratings(tmp_path_factory) -> Path:
     """40 users x 30 items with timestamps, as a plain CSV."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for u in range(40):
-        for i in rng.choice(30, size=int(rng.integers(3, 15)), replace=False):
-            rows.append((f"u{u}", f"i{i}", int(rng.integers(1, 6)), int(rng.integers(0, 10_000))))
-    path = tmp_path_factory.mktemp("data") / "ratings.csv"
-    pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]).to_csv(path, index=False)
-    return path
+    return write_ratings(tmp_path_factory.mktemp("data") / "ratings.csv", seed=0, n_users=40, n_items=30,
+                         per_user=(3, 15))
 
 
 def table(stdout: str) -> pd.DataFrame:

@@ -13,17 +13,13 @@ import pytest
 
 import reclite
 from reclite import runs
-from tests.cli._invoke import invoke
+from tests.cli._invoke import invoke, write_ratings
 
 
 @pytest.fixture(scope="module")
 def ratings(tmp_path_factory):
-    rng = np.random.default_rng(4)
-    rows = [(f"u{u}", f"i{i}", int(rng.integers(1, 6)), int(rng.integers(0, 10_000)))
-            for u in range(50) for i in rng.choice(40, size=int(rng.integers(4, 16)), replace=False)]
-    path = tmp_path_factory.mktemp("data") / "ratings.csv"
-    pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]).to_csv(path, index=False)
-    return path
+    return write_ratings(tmp_path_factory.mktemp("data") / "ratings.csv", seed=4, n_users=50, n_items=40,
+                         per_user=(4, 16))
 
 
 def library(model, ratings, k=(5, 10), metrics=("ndcg", "recall"), seed=0):

@@ -6,22 +6,17 @@ import json
 import tomllib
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import reclite
 from reclite import runs
-from tests.cli._invoke import invoke
+from tests.cli._invoke import invoke, write_ratings
 
 
 @pytest.fixture(scope="module")
 def ratings(tmp_path_factory):
-    rng = np.random.default_rng(1)
-    rows = [(f"u{u}", f"i{i}", int(rng.integers(1, 6)), int(rng.integers(0, 10_000)))
-            for u in range(30) for i in rng.choice(25, size=int(rng.integers(4, 12)), replace=False)]
-    path = tmp_path_factory.mktemp("data") / "ratings.csv"
-    pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]).to_csv(path, index=False)
-    return path
+    return write_ratings(tmp_path_factory.mktemp("data") / "ratings.csv", seed=1, n_users=30, n_items=25,
+                         per_user=(4, 12))
 
 
 # ---------------------------------------------------------------- run records

@@ -14,6 +14,7 @@ from reclite.cli.main import app
 from typer.testing import CliRunner
 
 import reclite
+from tests.cli._invoke import write_ratings
 
 runner = CliRunner()
 
@@ -25,14 +26,8 @@ def invoke(*args: object):
 @pytest.fixture(scope="module")
 def ratings(tmp_path_factory) -> Path:
     """60 users x 40 items, as a plain CSV."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for u in range(60):
-        for i in rng.choice(40, size=int(rng.integers(4, 18)), replace=False):
-            rows.append((f"u{u}", f"i{i}", int(rng.integers(1, 6)), int(rng.integers(0, 10_000))))
-    path = tmp_path_factory.mktemp("data") / "ratings.csv"
-    pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]).to_csv(path, index=False)
-    return path
+    return write_ratings(tmp_path_factory.mktemp("data") / "ratings.csv", seed=0, n_users=60, n_items=40,
+                         per_user=(4, 18))
 
 
 def test_grid_json_equals_the_library(ratings):
