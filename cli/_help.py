@@ -1,5 +1,6 @@
 """Help screens that read right: a flag shows no value placeholder (typer would print
-``<bool>`` after ``--quiet`` and ``--help``, inviting ``--quiet true``).
+``<bool>`` after ``--quiet`` and ``--help``, inviting ``--quiet true``), and an argument
+that takes several values shows its name, not a Python type (``<list[Path]>``).
 
 :func:`tidy_help` is applied by the root group to itself and every command and sub-group
 below it when the command tree is built, so commands added later get it too.
@@ -13,10 +14,18 @@ from typing import Any
 __all__ = ["tidy_help"]
 
 
+def _no_type(ctx: Any) -> None:
+    return None
+
+
 def _tidy_params(params: list[Any]) -> None:
     for param in params:
         if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
             param.metavar = ""  # typer shows the metavar in place of the type: nothing
+        if getattr(param, "param_type_name", None) == "argument" and getattr(param, "nargs", 1) != 1:
+            # an argument taking several values: its name says so (FILES...); typer would add
+            # a Python type such as <list[Path]> in the type column
+            param.display_type_rich = _no_type
 
 
 def tidy_help(command: Any) -> None:

@@ -27,7 +27,9 @@ AlphaOpt = Annotated[float | None, typer.Option(
     show_default=False)]
 ParamOpt = Annotated[list[str] | None, typer.Option(
     "--param", "-p", help="A model parameter as name=value (repeatable); values are read as "
-                          "int, float, true/false, none, JSON ({...} or [...]) or text.", show_default=False)]
+                          "int, float, true/false, none, JSON ({...} or [...]) or text.", metavar="NAME=VALUE",
+                          show_default=False)]
 ConfParamOpt = Annotated[list[str] | None, typer.Option(
     "--confidence-param", help="A confidence component parameter as component.name=value "
-                               "(repeatable), e.g. era.tau=15.", show_default=False)]
+                               "(repeatable), e.g. era.tau=15.", metavar="COMPONENT.NAME=VALUE",
+                               show_default=False)]

@@ -22,7 +22,7 @@ class Method(StrEnum):
 
 FilesArg = Annotated[list[Path], typer.Argument(
     help="Recommendation files (CSV, TSV...): columns user, item and rank (1 = best) or score (higher is "
-         "better), e.g. the output of `reclite recommend`.", show_default=False)]
+         "better), e.g. the output of `reclite recommend`.", metavar="FILES", show_default=False)]
 MethodOpt = Annotated[Method, typer.Option(
     "--method", help="rank_sum: sum of weight x rank, a missing item counting as rank top-n + 1, lowest "
                      "first; borda: sum of weight x (top-n + 1 - rank); rrf: sum of weight / (c + rank).")]

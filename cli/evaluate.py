@@ -32,7 +32,7 @@ TargetArg = Annotated[list[str], typer.Argument(
          "directory from `reclite fit` (its parameters are refitted on the train split), or a "
          "recommendations CSV with columns user,item and rank or score (scored against the test split). "
          "Several are evaluated on the same split, one table with a model column.",
-    metavar="MODEL_OR_CSV...", show_default=False)]
+    metavar="MODEL_OR_CSV", show_default=False)]
 SplitOpt = Annotated[SplitName, typer.Option("--split", "-s", help="How to hold out test interactions.")]
 KListOpt = Annotated[str, typer.Option(
     "-k", help="Cut-off, or several separated by commas (e.g. 10,20,50): one table row each.")]

@@ -11,7 +11,7 @@ from ._common import error_boundary
 from ._options import JsonOpt
 
 NamesArg = Annotated[list[str] | None, typer.Argument(
-    help="Only these models (registry names); default: every model.", metavar="[NAME]...",
+    help="Only these models (registry names); default: every model.", metavar="NAME",
     show_default=False)]
 
 

@@ -45,7 +45,7 @@ SearchParamOpt = Annotated[list[str] | None, typer.Option(
                           "Values are read as int, float, true/false, none or text; a value starting with "
                           "[ or { is one JSON value. With --method random or tpe a value may also be "
                           "loguniform(a,b), uniform(a,b) or randint(a,b) (scipy.stats; randint excludes b).",
-    show_default=False)]
+    metavar="NAME=V1,V2,...", show_default=False)]
 MetricOpt = Annotated[str, typer.Option(
     "--metric", "-m", help="Objective as name@k (e.g. ndcg@10); several separated by commas are all "
                            "recorded, at every cut-off named; the first is the objective.")]

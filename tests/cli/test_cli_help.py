@@ -46,6 +46,7 @@ def test_every_help_has_an_example_and_no_bool_placeholder(path):
     result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "<bool>" not in result.stdout
+    assert "<list[" not in result.stdout and "]...]..." not in result.stdout  # FILES..., not a Python type
     shown = re.sub(r"\s+", " ", result.stdout)
     assert re.sub(r"\s+", " ", found[0]) in shown  # the example as the help shows it
 
