@@ -100,14 +100,7 @@ def worker(args: argparse.Namespace) -> None:
     else:
         from reclite.models.spark import local_spark_session
 
-        spark = local_spark_session("local[2]") if args.driver_memory is None else None
-        if spark is None:
-            from pyspark.sql import SparkSession
-
-            spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-                     .config("spark.driver.memory", args.driver_memory)
-                     .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
-            spark.sparkContext.setLogLevel("ERROR")
+        spark = local_spark_session("local[2]", driver_memory=args.driver_memory)
         frame = spark.read.parquet(str(path))
 
         def fit(sample: float = 1.0):

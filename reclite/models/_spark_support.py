@@ -90,12 +90,19 @@ def _quiet_pyspark() -> None:
     warnings.filterwarnings("ignore", message=r".*PySpark does not yet fully support", category=FutureWarning)
 
 
-def local_spark_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> Any:
+def local_spark_session(master: str = "local[*]", shuffle_partitions: int | None = None,
+                        driver_memory: str | None = None) -> Any:
     """The active SparkSession, or a new local one: UI off, console progress off, logs at ERROR.
 
     An existing session (a cluster's, or one a test started) is returned unchanged: its
     settings are not touched. A new local session's Python workers run this interpreter
     (``PYSPARK_PYTHON``, unless set): the executors import reclite to rank.
+
+    ``driver_memory`` (e.g. ``"12g"``) sets ``spark.driver.memory`` of a new session: in
+    local mode the driver's JVM also runs the executors, and Spark's default (1 GB) holds a
+    few million interactions, not tens of millions. It only applies when this call starts
+    the JVM; from the command line, ``PYSPARK_SUBMIT_ARGS="--driver-memory 12g
+    pyspark-shell"`` does the same.
     """
     require_spark()
     _quiet_pyspark()
@@ -112,6 +119,8 @@ def local_spark_session(master: str = "local[*]", shuffle_partitions: int | None
                .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(int(shuffle_partitions)))
+    if driver_memory is not None:
+        builder = builder.config("spark.driver.memory", str(driver_memory))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session

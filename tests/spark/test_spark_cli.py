@@ -65,3 +65,26 @@ def test_without_pyspark_or_java_fit_and_recommend_say_what_to_install(tmp_path,
     monkeypatch.setattr(support, "spark_unavailable_reason", lambda: "no Java runtime was found")
     result = runner.invoke(app, ["fit", "spark_als", "--data", str(ratings), "--out", str(tmp_path / "m"), "-q"])
     assert result.exit_code == 1 and "no Java runtime was found" in result.output
+
+
+@pytest.mark.spark
+def test_local_session_takes_the_driver_memory_and_pyspark_submit_args_do_too(tmp_path):
+    """A new local session gets ``driver_memory`` as spark.driver.memory (in a fresh process:
+    the tests' shared session is already running); PYSPARK_SUBMIT_ARGS, what the README tells
+    command-line users to set, reaches the driver's JVM the same way."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from reclite.models._spark_support import local_spark_session as s\n"
+            "import sys\n"
+            "conf = s('local[1]', driver_memory=sys.argv[1] or None).sparkContext.getConf()\n"
+            "print(conf.get('spark.driver.memory'))\n")
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    env.pop("PYSPARK_SUBMIT_ARGS", None)
+    got = subprocess.run([sys.executable, "-c", code, "700m"], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert got.stdout.strip().splitlines()[-1] == "700m", got.stderr[-2000:]
+    env["PYSPARK_SUBMIT_ARGS"] = "--driver-memory 600m pyspark-shell"
+    got = subprocess.run([sys.executable, "-c", code, ""], capture_output=True, text=True, env=env, timeout=300)
+    assert got.stdout.strip().splitlines()[-1] == "600m", got.stderr[-2000:]
