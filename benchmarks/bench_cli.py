@@ -8,7 +8,7 @@ beside two references measured in the same rounds:
   reclite command that touches a model or a Dataset must import;
 - ``reclite --help``, ``reclite models``, and the demo quick start's ``reclite recommend -k
   10`` (the model of ``reclite fit als --confidence genre+pop``, fitted once beforehand;
-  stdout to /dev/null).
+  stdout to /dev/null), and the same with an EASE model of the demo data.
 
 The commands alternate round by round (``--runs`` rounds), so load from other jobs on a
 shared machine hits each alike; the table gives the median, min and max, and each
@@ -76,12 +76,14 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, float]:
 def startup(runs: int, work: Path) -> None:
     rc = reclite_cmd()
     subprocess.run([*rc, "fit", "als", "--confidence", "genre+pop", "--quiet"], cwd=work, check=True)
+    subprocess.run([*rc, "fit", "ease", "--out", "ease-model", "--quiet", "--no-record"], cwd=work, check=True)
     cases = {
         "python -c pass": [PY, "-c", "pass"],
         "import floor": [PY, "-c", FLOOR],
         "reclite --help": [*rc, "--help"],
         "reclite models": [*rc, "models"],
         "reclite recommend -k 10": [*rc, "recommend", "-k", "10", "--quiet"],
+        "  the same, EASE model": [*rc, "recommend", "--model", "ease-model", "-k", "10", "--quiet"],
     }
     for cmd in cases.values():  # one untimed run each: the OS file cache, numba's cache files
         run(cmd, work)

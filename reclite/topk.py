@@ -23,13 +23,10 @@ competition shape (6,807 items, k=10) that is 0.36 ns per score on one core agai
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
+from ._lazy_kernels import LazyKernels
 from ._typing import INDEX_DTYPE, VALUE_DTYPE, FloatArray, IntArray
 from ._validation import check_k
 from .errors import ParameterError
@@ -41,35 +38,9 @@ __all__ = ["topk", "topk_into"]
 # needs them, not at import: starting numba's compiler costs about half a second, more
 # than ranking a small catalogue with NumPy (see _topk_numpy), so a process that ranks
 # little (`reclite recommend` on the demo model) never pays it.
-_KERNELS: dict[str, dict[str, Any]] = {}
-_compiled = False
-_compile_lock = threading.Lock()
+_LAZY = LazyKernels(globals())
+_kernel = _LAZY.kernel
 prange = range  # numba.prange once the kernels are compiled
-
-
-def _kernel(**options: Any) -> Callable[[Any], Any]:
-    """Mark a function as a numba kernel (``numba.njit(**options)``, applied on first use)."""
-    def mark(func: Any) -> Any:
-        _KERNELS[func.__name__] = options
-        return func
-    return mark
-
-
-def _compile_kernels() -> None:
-    """Replace every marked function of this module by its numba dispatcher (once)."""
-    global _compiled
-    if _compiled:
-        return
-    with _compile_lock:
-        if _compiled:
-            return
-        import numba
-
-        space = globals()
-        space["prange"] = numba.prange  # the kernels read module globals when numba compiles them
-        for name, options in _KERNELS.items():
-            space[name] = numba.njit(**options)(space[name])
-        _compiled = True
 
 
 @_kernel(cache=True, nogil=True, inline="always")
@@ -305,9 +276,9 @@ _ENGINE: str | None = None  # tests: "numpy" or "numba" for every float32 block
 def _numpy_allowance(n_scores: int) -> bool:
     """Whether this block may be ranked with NumPy (the kernels not started, budget left)."""
     global _numpy_used
-    if _compiled:
+    if _LAZY.compiled:
         return False
-    with _compile_lock:
+    with _LAZY.lock:
         if _numpy_used + n_scores > NUMPY_BUDGET:
             return False
         _numpy_used += n_scores
@@ -387,7 +358,7 @@ def topk_into(
     if scores.dtype == np.float32 and (_ENGINE == "numpy" or (_ENGINE is None and _numpy_allowance(scores.size))):
         _topk_numpy(scores, k, exclude, candidates, out_idx, out_score)
         return
-    _compile_kernels()
+    _LAZY.compile()
     if exclude is not None:
         if not exclude.has_sorted_indices:
             exclude = exclude.sorted_indices()

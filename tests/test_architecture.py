@@ -11,7 +11,8 @@ by design.
 The layers follow the data flow of ``../shared/DESIGN.md`` (files -> Dataset -> confidence ->
 model -> top-K -> metrics), bottom first:
 
-foundation  errors, _typing, _validation, _fs, _progress: used by everything, import nothing of reclite
+foundation  errors, _typing, _validation, _fs, _progress, _lazy_kernels: used by everything, import
+            nothing of reclite
 kernels     topk, metrics: numba kernels on arrays, no Dataset and no model
 data        reclite.data.*: IdMap, Dataset, readers, demo and synthetic data
 files       persist: model directories as arrays and JSON, knowing no model class
@@ -35,7 +36,7 @@ MAX_LINES = 700
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("reclite.errors", "reclite._typing", "reclite._validation", "reclite._fs",
-                    "reclite._progress")),
+                    "reclite._progress", "reclite._lazy_kernels")),
     ("kernels", ("reclite.topk", "reclite.metrics")),
     ("data", ("reclite.data",)),
     ("files", ("reclite.persist",)),

@@ -13,23 +13,30 @@ tests (``tests/models/test_knn.py``, ``test_ease.py``).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import scipy.sparse as sp
-from numba import njit, prange
 
+from .._lazy_kernels import LazyKernels
 from .._typing import INDEX_DTYPE, VALUE_DTYPE
 
 __all__ = ["sparse_dot_dense", "gram_upper", "mirror_upper", "n_chunks"]
 
+# numba starts when a kernel is first needed (reclite._lazy_kernels): scoring with EASE's
+# dense weights is scipy's product, so `reclite recommend` with an EASE model never starts it
+_LAZY = LazyKernels(globals())
+_kernel = _LAZY.kernel
+prange = range  # numba.prange once the kernels are compiled
+
 
 def n_chunks(n_rows: int) -> int:
     """Chunks of rows (``c, c + n_chunks, ...``) for a ``prange`` kernel: 8 per thread, at most one per row."""
+    import numba
+
     return max(1, min(n_rows, 8 * numba.get_num_threads()))
 
 
 # ---------------------------------------------------------------------- sparse x sparse -> dense
-@njit(cache=True, nogil=True, parallel=True)
+@_kernel(cache=True, nogil=True, parallel=True)
 def _sparse_dot_dense_kernel(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data, b_const, out):
     for r in prange(out.shape[0]):
         row = out[r]
@@ -86,13 +93,14 @@ def sparse_dot_dense(a: sp.csr_matrix, b: sp.csr_matrix | np.ndarray, out: np.nd
     if b_const:  # binary data: w * c once per entry of a, the same float32 product as per entry of b
         a_data = a_data * b_data[0]
     # unsigned column indices: the inner loop indexes without a negative-index check
+    _LAZY.compile()
     _sparse_dot_dense_kernel(a.indptr.astype(np.int64), a.indices.astype(np.uint32), a_data,
                              b.indptr.astype(np.int64), b.indices.astype(np.uint32), b_data, b_const, out)
     return out
 
 
 # ---------------------------------------------------------------------- Gram matrix
-@njit(cache=True, nogil=True, parallel=True)
+@_kernel(cache=True, nogil=True, parallel=True)
 def _gram_upper_kernel(t_indptr, t_indices, t_data, x_indptr, x_indices, x_data, n_chunks, out):
     n = out.shape[0]
     for c in prange(n_chunks):
@@ -125,13 +133,14 @@ def gram_upper(X: sp.csr_matrix, dtype: np.dtype | type = np.float64) -> np.ndar
     T.sort_indices()
     n = X.shape[1]
     out = np.zeros((n, n), dtype=dtype)
+    _LAZY.compile()
     _gram_upper_kernel(T.indptr.astype(np.int64), T.indices.astype(INDEX_DTYPE), T.data.astype(out.dtype),
                        X.indptr.astype(np.int64), X.indices.astype(INDEX_DTYPE), X.data.astype(out.dtype),
                        n_chunks(n), out)
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@_kernel(cache=True, nogil=True, parallel=True)
 def _mirror_upper_kernel(a, block):
     n = a.shape[0]
     n_blocks = (n + block - 1) // block
@@ -150,4 +159,5 @@ def mirror_upper(a: np.ndarray) -> None:
     """Copy the upper triangle of the square C-ordered ``a`` onto its lower one, in place."""
     if a.ndim != 2 or a.shape[0] != a.shape[1] or not a.flags.c_contiguous:
         raise ValueError("mirror_upper needs a square C-contiguous array")
+    _LAZY.compile()
     _mirror_upper_kernel(a, 64)

@@ -72,6 +72,15 @@ def test_recommend_imports_only_the_model_it_loads(tmp_path):
     assert loaded(mods, ("numba",)) == []
 
 
+def test_recommend_with_an_ease_model_starts_no_numba(tmp_path):
+    """EASE scores with scipy's product of its dense weights and ranks the demo with NumPy:
+    its numba kernels (Gram matrix, mirror) are fit-time only and start on first use."""
+    reclite.EASE().fit(reclite.demo_dataset()).save(tmp_path / "reclite-model")
+    mods = modules_after(["recommend", "-k", "10", "-q"], tmp_path)
+    assert "reclite.models.ease" in mods and "reclite.models._sparse" in mods
+    assert loaded(mods, ("numba",) + HEAVY) == []
+
+
 # ---------------------------------------------------------------------- reclite models
 def test_described_parameters_are_what_the_built_model_has():
     for entry in describe_models():

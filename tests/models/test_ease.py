@@ -179,3 +179,22 @@ def test_ease_cholesky_runs_on_one_blas_thread_where_two_crash_openblas(monkeypa
     with ThreadpoolController().limit(limits=3, user_api="blas"):  # three threads do not crash
         with ease._potrf_threads(20_000):
             assert set(threads()) == {3}
+
+
+def test_kernels_start_on_first_use_and_match_numpy_in_a_fresh_process():
+    """reclite.models._sparse imports without numba; gram_upper then starts the kernels
+    (reclite._lazy_kernels) and gives X^T X's upper triangle."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, scipy.sparse as sp\n"
+            "from reclite.models import _sparse\n"
+            "assert 'numba' not in sys.modules and not _sparse._LAZY.compiled\n"
+            "X = sp.random(40, 12, density=0.3, format='csr', random_state=0)\n"
+            "G = _sparse.gram_upper(X)\n"
+            "assert _sparse._LAZY.compiled and 'numba' in sys.modules\n"
+            "want = np.triu((X.T @ X).toarray())\n"
+            "assert np.allclose(G, want), abs(G - want).max()\n"
+            "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
