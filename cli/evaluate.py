@@ -281,11 +281,13 @@ def resolve_models(targets: list[str], is_csv: list[bool], *, confidence: str | 
 
     With one model, every --param/--confidence option applies to it (an unknown name is an
     error). With several, each option applies to the models that have that parameter, and
-    one that no model has is an error naming them all.
+    one that no model has is an error naming them all. ``--param MODEL.name=value`` goes to
+    that model only (and wins over a plain ``name=value``).
     """
     from reclite.errors import RecliteError
 
     names = [t for t, csv in zip(targets, is_csv, strict=True) if not csv]
+    params, scoped = split_scoped(params, names)
     shared = with_confidence_names(params, confidence, alpha, confidence_params)
     known = {t: _known_params(t) for t in names} if len(names) > 1 else {}
     if known:
@@ -306,13 +308,33 @@ def resolve_models(targets: list[str], is_csv: list[bool], *, confidence: str | 
         out.append(resolve_model(
             target, confidence=confidence if keep("confidence") else None,
             alpha=alpha if keep("alpha") else None,
-            params={n: v for n, v in params.items() if keep(n)},
+            params={**{n: v for n, v in params.items() if keep(n)}, **scoped.get(target, {})},
             confidence_params=confidence_params if keep("confidence_params") else None, seed=seed, quiet=quiet))
     labels = [label for _, label in out]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
         raise RecliteError(f"{', '.join(twice)} given more than once: each MODEL_OR_CSV is evaluated once")
     return out
+
+
+def split_scoped(params: dict[str, Any], names: list[str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``--param`` assignments as (shared, per model): ``ease.l2=200`` goes to the model
+    ``ease`` only (a parameter name never holds a dot, so the prefix is unambiguous)."""
+    from reclite.errors import RecliteError
+
+    shared: dict[str, Any] = {}
+    scoped: dict[str, dict[str, Any]] = {}
+    for name, value in params.items():
+        if "." not in name:
+            shared[name] = value
+            continue
+        model, _, param = name.rpartition(".")
+        if model not in names:
+            raise RecliteError(f"--param {name}={value!r}: {model!r} is not a model evaluated here "
+                               f"({', '.join(names) or 'none'}); write MODEL.name=value with one of them, "
+                               "or name=value for every model that has the parameter")
+        scoped.setdefault(model, {})[param] = value
+    return shared, scoped
 
 
 def with_confidence_names(params: dict[str, Any], confidence: str | None, alpha: float | None,
@@ -386,7 +408,7 @@ def evaluate(
 ) -> None:
     """Split the data, rank every item for every test user, and print the metrics table.
 
-    MODEL_OR_CSV is a model name (fitted on the train split), a model directory (its saved parameters are refitted on the train split, since the saved fit has seen the test interactions), or a recommendations CSV (user,item and rank or score, raw ids) made on the same split, scored against its test part. Several are evaluated on one split, and the table gets a model column (with --plot: side by side); each --param or --confidence option then applies to the models that have it. The table (one row per cut-off) goes to stdout; notes go to stderr.
+    MODEL_OR_CSV is a model name (fitted on the train split), a model directory (its saved parameters are refitted on the train split, since the saved fit has seen the test interactions), or a recommendations CSV (user,item and rank or score, raw ids) made on the same split, scored against its test part. Several are evaluated on one split, and the table gets a model column (with --plot: side by side); each --param or --confidence option then applies to the models that have it, and --param MODEL.name=value to that model only. The table (one row per cut-off) goes to stdout; notes go to stderr.
 
     Example:
 

@@ -150,3 +150,23 @@ def test_plot_draws_the_models_side_by_side(ratings, tmp_path, monkeypatch):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert list(drawn) == ["pop", "itemknn", "ease"]
     assert all(t["k"].tolist() == [5, 10] for t in drawn.values())
+
+
+def test_param_scoped_to_one_model_reaches_only_it(ratings):
+    """ALS and BPR share `factors`: `-p factors=4` gives both 4; `-p als.factors=3` gives ALS 3
+    (and wins over the shared value), BPR keeps 4."""
+    got = json.loads(invoke("evaluate", "als", "bpr", "--data", ratings, "-p", "factors=4", "-p", "als.factors=3",
+                            "-p", "iterations=3", "-p", "bpr.iterations=5", "-k", "5", "--json", "-q",
+                            "--runs", ratings.parent / "scoped").stdout)
+    recs = {r["model"]: r["params"] for r in runs.read_records(ratings.parent / "scoped")}
+    assert recs["als"]["factors"] == 3 and recs["bpr"]["factors"] == 4
+    assert recs["als"]["iterations"] == 3 and recs["bpr"]["iterations"] == 5
+    want = library(reclite.ALS(factors=3, iterations=3, random_state=0), ratings, k=(5,))
+    als = next(m for m in got["models"] if m["model"] == "als")
+    assert als["metrics"]["ndcg@5"] == pytest.approx(want["ndcg"].iloc[0], abs=1e-6)
+
+
+def test_param_scoped_to_a_model_not_evaluated_is_refused(ratings):
+    result = invoke("evaluate", "pop", "ease", "--data", ratings, "-p", "itemknn.k_neighbors=5", ok=False)
+    assert result.exit_code == 1
+    assert "'itemknn' is not a model evaluated here (pop, ease)" in result.stderr
