@@ -1,11 +1,13 @@
-"""evaluate_spark: reclite's accuracy metrics computed in Spark, for data that lives there.
+"""evaluate_spark: reclite's metrics computed in Spark, for data that lives there.
 
 The definitions are :mod:`reclite.metrics`' (its table gives each formula): recall,
-calibrated_recall, precision, ndcg, map, mrr and hit_rate (``SPARK_METRICS``; the
-beyond-accuracy metrics need the whole lists on one machine), averaged over the users
-with at least one test item, exactly as :func:`reclite.evaluate` averages them. The lists are ranked in Spark
-(:meth:`reclite.models.spark.SparkALS.rank_spark`), each user's training items
-excluded; only the one summary row per cut-off reaches the driver.
+calibrated_recall, precision, ndcg, map, mrr and hit_rate, averaged over the users with
+at least one test item, and coverage, novelty and popularity of those users' lists
+(item popularity: distinct training users per item, among the users with a training
+interaction), exactly as :func:`reclite.evaluate` computes them. The lists are ranked in
+Spark (:meth:`reclite.models.spark.SparkALS.rank_spark`), each user's training items
+excluded, and kept (persisted) while the metrics read them; only one summary row per
+cut-off, and the number of training users, reach the driver.
 """
 
 from __future__ import annotations
@@ -22,20 +24,44 @@ from .errors import ParameterError, ParameterTypeError
 
 __all__ = ["evaluate_spark", "SPARK_METRICS"]
 
-SPARK_METRICS: tuple[str, ...] = _m.ACCURACY_METRICS
-"""The metrics :func:`evaluate_spark` computes (the per-user accuracy metrics)."""
+SPARK_METRICS: tuple[str, ...] = (*_m.ACCURACY_METRICS, *_m.BEYOND_ACCURACY_METRICS)
+"""The metrics :func:`evaluate_spark` computes: every metric of :func:`reclite.evaluate`."""
 
 
 def _names(metrics: str | Sequence[str] | None) -> list[str]:
     """The metric names asked for, checked by reclite's one metric-name check against what Spark computes."""
-    try:
-        return _m.check_metric_names(metrics, SPARK_METRICS, context="evaluate_spark: ")
-    except ParameterError as exc:
-        asked = [metrics] if isinstance(metrics, str) else list(metrics or [])
-        if any(str(n).strip().lower() in _m.BEYOND_ACCURACY_METRICS for n in asked):
-            raise ParameterError(f"{exc} (coverage, novelty and popularity need the whole lists on one "
-                                 "machine: use reclite.evaluate)") from None
-        raise
+    return _m.check_metric_names(metrics, SPARK_METRICS, context="evaluate_spark: ")
+
+
+def _beyond_accuracy(lists: Any, train: Any, names: list[str], ks: list[int], n_items: int) -> dict[str, float]:
+    """coverage, novelty and popularity at every cut-off of ``lists`` (user_idx, item_idx,
+    rank), with item popularity from ``train`` (distinct user_idx, item_idx pairs):
+    ``{"coverage@10": ...}``, as :func:`reclite.metrics.beyond_accuracy_metrics` and the
+    summary of :func:`reclite.evaluate` (novelty and popularity: per-user means of the
+    list's first k items, averaged over the users with a non-empty list)."""
+    from pyspark.sql import functions as F
+
+    out: dict[str, float] = {}
+    if "coverage" in names:
+        best = lists.groupBy("item_idx").agg(F.min("rank").alias("best"))
+        row = best.agg(*[F.sum(F.when(F.col("best") <= kk, 1).otherwise(0)).alias(f"c{kk}") for kk in ks]).collect()[0]
+        for kk in ks:
+            out[_m.label("coverage", kk)] = float((row[f"c{kk}"] or 0) / n_items) if n_items else float("nan")
+    rest = [m for m in names if m in ("novelty", "popularity")]
+    if rest:
+        n_train = max(train.select("user_idx").distinct().count(), 1)
+        pop = train.groupBy("item_idx").agg(F.count(F.lit(1)).alias("pop"))
+        scored = (lists.join(pop, "item_idx", "left").na.fill(0, ["pop"])
+                  .withColumn("novelty", -F.log2(F.greatest(F.col("pop"), F.lit(1)) / F.lit(float(n_train))))
+                  .withColumn("popularity", F.col("pop") / F.lit(float(n_train))))
+        per_user = scored.groupBy("user_idx").agg(*[
+            F.avg(F.when(F.col("rank") <= kk, F.col(m))).alias(f"{m}{kk}") for m in rest for kk in ks])
+        row = per_user.agg(*[F.avg(f"{m}{kk}").alias(f"{m}{kk}") for m in rest for kk in ks]).collect()[0]
+        for m in rest:
+            for kk in ks:
+                v = row[f"{m}{kk}"]
+                out[_m.label(m, kk)] = float("nan") if v is None else float(v)
+    return out
 
 
 def _pairs(model: Any, data: Any, what: str, user: str, item: str) -> Any:
@@ -102,7 +128,9 @@ def evaluate_spark(
     k : int or list of int, default=10
     metrics : list of str, optional
         Among ``ndcg``, ``recall``, ``calibrated_recall``, ``precision``, ``map``,
-        ``mrr``, ``hit_rate`` (default: all).
+        ``mrr``, ``hit_rate``, ``coverage``, ``novelty``, ``popularity`` (default: all).
+        Item popularity (novelty, popularity) counts the distinct users of each item in
+        ``train_df``; coverage divides by the model's catalogue (``n_items_``).
     user, item : str
         The id columns of DataFrames.
 
@@ -131,6 +159,9 @@ def evaluate_spark(
     n_test = test.groupBy("user").agg(F.count(F.lit(1)).alias("n_test"), F.first("user_idx").alias("user_idx"))
     known = n_test.where(F.col("user_idx").isNotNull()).select("user_idx")
     lists = model.rank_spark(users=known, exclude=train, k=kmax)
+    beyond_names = [m for m in names if m in _m.BEYOND_ACCURACY_METRICS]
+    if beyond_names:  # the lists are read again by the beyond-accuracy metrics: rank them once
+        lists = lists.persist()
     hits = (lists.join(test.dropna().select("user_idx", "item_idx"), ["user_idx", "item_idx"])
             .withColumn("nth", F.row_number().over(Window.partitionBy("user_idx").orderBy("rank"))))
     disc = 1.0 / np.log2(np.arange(2, kmax + 2))
@@ -158,8 +189,14 @@ def evaluate_spark(
             "mrr": F.when(F.col(f"first{kk}") > 0, 1.0 / F.col(f"first{kk}")).otherwise(0.0),
             "hit_rate": F.when(h > 0, 1.0).otherwise(0.0),
         }
-        cols += [F.avg(per_user[m]).alias(f"{m}@{kk}") for m in names]
-    row = users.agg(F.count(F.lit(1)).alias("n_users"), *cols).collect()[0]
+        cols += [F.avg(per_user[m]).alias(f"{m}@{kk}") for m in names if m in per_user]
+    try:
+        row = users.agg(F.count(F.lit(1)).alias("n_users"), *cols).collect()[0].asDict()
+        if beyond_names:
+            row.update(_beyond_accuracy(lists, train, beyond_names, ks, int(model.n_items_)))
+    finally:
+        if beyond_names:
+            lists.unpersist()
     out = [{"k": kk, "n_users": int(row["n_users"]), **{m: float(row[f"{m}@{kk}"] if row[f"{m}@{kk}"] is not None
                                                             else np.nan) for m in names}} for kk in ks]
     return pd.DataFrame(out, columns=["k", "n_users", *names])

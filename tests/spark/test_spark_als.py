@@ -108,9 +108,24 @@ def test_evaluate_spark_equals_evaluate(model, split, spark_session):
                                want.loc[want["k"] == 10, ["ndcg", "recall"]].to_numpy(), atol=1e-6)
 
 
-def test_evaluate_spark_refuses_metrics_it_cannot_compute(model, split):
-    with pytest.raises(reclite.errors.ParameterError, match="coverage.*use reclite.evaluate"):
-        reclite.evaluate_spark(model, *split, metrics=["ndcg", "coverage"])
+def test_evaluate_spark_beyond_accuracy_equals_evaluate(model, split, spark_session):
+    """coverage, novelty and popularity, computed in Spark from the persisted lists, equal
+    reclite.evaluate's; the default (no metrics=) is every metric, as evaluate's."""
+    train, test = split
+    names = ["coverage", "novelty", "popularity"]
+    want = reclite.evaluate(model, train, test, k=[1, 5, 10, 50], metrics=["recall", *names])
+    got = reclite.evaluate_spark(model, train, test, k=[1, 5, 10, 50], metrics=["recall", *names])
+    assert list(got.columns) == ["k", "n_users", "recall", *names]
+    np.testing.assert_allclose(got[["recall", *names]].to_numpy(), want[["recall", *names]].to_numpy(),
+                               rtol=1e-9, atol=1e-6)
+    assert got["coverage"].is_monotonic_increasing and (got["novelty"] > 0).all()
+    every = reclite.evaluate_spark(model, train, test, k=10)
+    assert list(every.columns) == ["k", "n_users", *reclite.evaluation.METRICS]
+
+
+def test_evaluate_spark_refuses_an_unknown_metric(model, split):
+    with pytest.raises(reclite.errors.ParameterError, match="evaluate_spark: .*serendipity"):
+        reclite.evaluate_spark(model, *split, metrics=["ndcg", "serendipity"])
 
 
 # ---------------------------------------------------------------------- fit_spark on raw ids
