@@ -18,6 +18,7 @@ from ._params import parse_param_assignments, parse_params
 from ._pipeline import note, note_data, note_each, pipeline
 from ._progress import live_bars, with_progress
 from ._reading import reading_options
+from .recommend import Engine
 
 
 class SplitName(StrEnum):
@@ -72,6 +73,10 @@ OnUnknownOpt = Annotated[OnUnknownIds, typer.Option(
                          "an error naming them, or count them as misses (a user's list is then ignored).")]
 
 
+EvalEngineOpt = Annotated[Engine, typer.Option(
+    "--engine", help="local: rank and score here. spark: fit spark_als models and compute every metric in "
+                     "Apache Spark (reclite.evaluate_spark: the same numbers); needs pip install "
+                     "\"reclite[spark]\" and Java 17+.")]
 PlotOpt = Annotated[Path | None, typer.Option(
     "--plot", help="Also draw each metric against k (and the model's validation curves, when it has "
                    "them) into this PNG; needs matplotlib: pip install \"reclite[plot]\".",
@@ -404,6 +409,7 @@ def evaluate(
     on_unknown: OnUnknownOpt = OnUnknownIds.error,
     json_out: JsonOpt = False,
     plot: PlotOpt = None,
+    engine: EvalEngineOpt = Engine.local,
     quiet: QuietOpt = False,
 ) -> None:
     """Split the data, rank every item for every test user, and print the metrics table.
@@ -452,6 +458,10 @@ def evaluate(
         if given:
             raise RecliteError(f"{', '.join(given)}: split options do nothing with --test (the files are the "
                                "split); leave them out, or split here with --data instead of --train/--test")
+    if engine is Engine.spark and (any(is_csv) or per_user is not None):
+        what = "--per-user" if per_user is not None else f"{targets[is_csv.index(True)]!r} (a recommendations CSV)"
+        raise RecliteError(f"--engine spark evaluates spark_als models in Spark; {what} cannot be: use "
+                           "--engine local")
     # check the model names and parameters before reading the data
     models = resolve_models(targets, is_csv, confidence=confidence, alpha=alpha, params=parse_params(param),
                             confidence_params=parse_param_assignments(confidence_param) or None,
@@ -480,10 +490,18 @@ def evaluate(
     per_users: dict[str, Any] = {}
     histories: dict[str, Any] = {}
     records: list[dict[str, Any]] = []
+    if engine is Engine.spark:
+        from reclite.models.spark import SparkALS, require_spark
+
+        wrong = [label for model, label in models if not isinstance(model, SparkALS)]
+        if wrong:
+            raise RecliteError(f"--engine spark evaluates spark_als models; {', '.join(wrong)} "
+                               f"{'is' if len(wrong) == 1 else 'are'} not (use --engine local)")
+        require_spark()
     for (model, label), tgt in zip(models, targets, strict=True):
         summary, users, fit_seconds, eval_seconds = evaluate_one(
             model, tgt, label, train, test, ks, names, max_memory=max_memory, per_user=per_user is not None,
-            on_unknown=on_unknown, quiet=quiet)
+            on_unknown=on_unknown, quiet=quiet, spark=engine is Engine.spark)
         summaries[label], per_users[label], histories[label] = summary, users, getattr(model, "history_", None)
         timings = {"evaluate": round(eval_seconds, 6)}
         if fit_seconds is not None:
@@ -520,10 +538,11 @@ def evaluate(
 
 
 def evaluate_one(model: Any, target: str, label: str, train: Any, test: Any, ks: list[int], names: Any, *,
-                 max_memory: str, per_user: bool, on_unknown: OnUnknownIds,
-                 quiet: bool) -> tuple[Any, Any, float | None, float]:
+                 max_memory: str, per_user: bool, on_unknown: OnUnknownIds, quiet: bool,
+                 spark: bool = False) -> tuple[Any, Any, float | None, float]:
     """Fit and score one model (or score one recommendations CSV): (summary, per-user table or
-    None, fit seconds or None, scoring seconds); a line on stderr says how it went."""
+    None, fit seconds or None, scoring seconds); a line on stderr says how it went.
+    ``spark``: score with :func:`reclite.evaluate_spark` (a SparkALS; no per-user table)."""
     import reclite
 
     from .fit import fit_model
@@ -541,10 +560,14 @@ def evaluate_one(model: Any, target: str, label: str, train: Any, test: Any, ks:
         start = time.perf_counter()
         from reclite._progress import phase
 
-        # the library's own bar on a terminal; otherwise one phase (a line in a log when it is long)
-        with contextlib.nullcontext() if live_bars() else phase(f"scoring {len(test):,} test interactions"):
-            result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
-                                      per_user=per_user, show_progress=live_bars())
+        if spark:
+            with phase(f"scoring {len(test):,} test interactions in Spark"):
+                result = reclite.evaluate_spark(model, train, test, ks, names)
+        else:
+            # the library's own bar on a terminal; otherwise one phase (a line in a log when it is long)
+            with contextlib.nullcontext() if live_bars() else phase(f"scoring {len(test):,} test interactions"):
+                result = reclite.evaluate(model, train, test, ks, names, max_memory=max_memory,
+                                          per_user=per_user, show_progress=live_bars())
     eval_seconds = time.perf_counter() - start
     summary, users = result if isinstance(result, tuple) else (result, None)
     if not quiet:

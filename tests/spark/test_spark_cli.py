@@ -88,3 +88,30 @@ def test_local_session_takes_the_driver_memory_and_pyspark_submit_args_do_too(tm
     env["PYSPARK_SUBMIT_ARGS"] = "--driver-memory 600m pyspark-shell"
     got = subprocess.run([sys.executable, "-c", code, ""], capture_output=True, text=True, env=env, timeout=300)
     assert got.stdout.strip().splitlines()[-1] == "600m", got.stderr[-2000:]
+
+
+@pytest.mark.spark
+def test_evaluate_engine_spark_gives_the_local_numbers(ratings):
+    """`reclite evaluate spark_als --engine spark` computes every metric in Spark
+    (evaluate_spark) and prints what --engine local prints for the same seeded fit."""
+    import json
+
+    common = ["evaluate", "spark_als", "--data", str(ratings), "-k", "3,5", "--json", "-q", "--no-record", *FAST]
+    got = {}
+    for engine in ("local", "spark"):
+        result = runner.invoke(app, [*common, "--engine", engine])
+        assert result.exit_code == 0, result.output
+        got[engine] = json.loads(result.stdout)
+    assert got["spark"]["metrics"].keys() == got["local"]["metrics"].keys()
+    assert len(got["spark"]["metrics"]) == 2 * 10  # every metric at both cut-offs
+    for name, value in got["local"]["metrics"].items():
+        assert got["spark"]["metrics"][name] == pytest.approx(value, abs=1e-5), name
+
+
+def test_evaluate_engine_spark_refuses_what_spark_cannot_score(ratings, tmp_path):
+    recs = tmp_path / "recs.csv"
+    recs.write_text("user,item,rank\na0,x1,1\n")
+    result = runner.invoke(app, ["evaluate", str(recs), "--data", str(ratings), "--engine", "spark"])
+    assert result.exit_code == 1 and "(a recommendations CSV) cannot be" in result.stderr
+    result = runner.invoke(app, ["evaluate", "pop", "--data", str(ratings), "--engine", "spark"])
+    assert result.exit_code == 1 and "--engine spark evaluates spark_als models; pop is not" in result.stderr
