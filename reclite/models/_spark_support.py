@@ -40,6 +40,7 @@ SPARK_COMPONENTS = ("binary", "value", "log", "pop")
 side information or per-user statistics that only a local Dataset has)."""
 
 _RAW_U, _RAW_I, _U, _I, _V = "user", "item", "user_idx", "item_idx", "value"
+_T = "time"
 
 
 @runtime_checkable
@@ -228,15 +229,21 @@ def _rank_partition(batches: Iterator[pd.DataFrame], factors: Any, k: int,
 
 
 # ---------------------------------------------------------------------- fit_spark helpers
-def _checked_pairs(df: Any, user: str, item: str, value: str | None, needs_values: bool) -> Any:
-    """``(user, item, value)`` of a raw Spark DataFrame, every problem one DataError (one Spark job)."""
+def _checked_pairs(df: Any, user: str, item: str, value: str | None, needs_values: bool,
+                   time: str | None = None) -> Any:
+    """``(user, item, value[, time])`` of a raw Spark DataFrame, every problem one DataError (one Spark job)."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import IntegralType, NumericType, StringType
+    from pyspark.sql.types import DateType, IntegralType, NumericType, StringType, TimestampType
 
     cols = list(df.columns)
-    for what, name in (("user", user), ("item", item)) + ((("value", value),) if value is not None else ()):
+    named = (("user", user), ("item", item)) + ((("value", value),) if value is not None else ()) + (
+        (("time", time),) if time is not None else ())
+    for what, name in named:
         if name not in cols:
             raise DataError(f"fit_spark: no {what} column {name!r} in the DataFrame; its columns: {', '.join(cols)}")
+    if time is not None and not isinstance(df.schema[time].dataType, (NumericType, TimestampType, DateType)):
+        raise DataError(f"fit_spark: time column {time!r} has type {df.schema[time].dataType.simpleString()}; "
+                        "expected numbers (e.g. Unix seconds), timestamps or dates")
     for what, name in (("user", user), ("item", item)):
         dtype = df.schema[name].dataType
         if not isinstance(dtype, (IntegralType, StringType)):
@@ -254,6 +261,8 @@ def _checked_pairs(df: Any, user: str, item: str, value: str | None, needs_value
         if needs_values:
             bad = bad | (v < 0)
         checks.append(F.sum(bad.cast("long")).alias("v_bad"))
+    if time is not None:
+        checks.append(F.sum(F.col(time).isNull().cast("long")).alias("t_null"))
     row = df.agg(*checks).collect()[0]
     if not row["rows"]:
         raise DataError("fit_spark: the DataFrame has no rows to fit on")
@@ -263,9 +272,22 @@ def _checked_pairs(df: Any, user: str, item: str, value: str | None, needs_value
     if value is not None and row["v_bad"]:
         expected = "finite numbers >= 0 (the confidence reads values)" if needs_values else "finite numbers"
         raise DataError(f"fit_spark: value column {value!r} has {row['v_bad']:,} values that are not {expected}")
+    if time is not None and row["t_null"]:
+        raise DataError(f"fit_spark: time column {time!r} has {row['t_null']:,} missing times")
     raw_u = u.cast("bigint") if isinstance(df.schema[user].dataType, IntegralType) else u
     raw_i = i.cast("bigint") if isinstance(df.schema[item].dataType, IntegralType) else i
-    return df.select(raw_u.alias(_RAW_U), raw_i.alias(_RAW_I), v.alias(_V))
+    extra = [F.col(time).alias(_T)] if time is not None else []
+    return df.select(raw_u.alias(_RAW_U), raw_i.alias(_RAW_I), v.alias(_V), *extra)
+
+
+def _merge_repeats(pairs: Any, has_time: bool) -> Any:
+    """One row per (user, item): the latest row's value when there is a time column (the
+    largest value among rows of the same latest time), else the largest value."""
+    from pyspark.sql import functions as F
+
+    if has_time:  # structs compare field by field: the latest time first, then the value
+        return pairs.groupBy(_RAW_U, _RAW_I).agg(F.max(F.struct(_T, _V)).getField(_V).alias(_V))
+    return pairs.groupBy(_RAW_U, _RAW_I).agg(F.max(_V).alias(_V))
 
 
 def _spark_confidence(data: Any, expr: Any, params: dict) -> tuple[Any, Any]:

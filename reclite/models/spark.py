@@ -64,6 +64,7 @@ from ._spark_support import (
     _index_ids,
     _is_dataframe,
     _is_session,
+    _merge_repeats,
     _quiet_pyspark,
     _rank_partition,
     _spark_confidence,
@@ -268,14 +269,17 @@ class SparkALS(Recommender):
         rows = sp.csr_matrix(rows)
         return als_solve_users(self.item_factors_, rows, float(self.regularization) * np.diff(rows.indptr))
 
-    def fit_spark(self, df: Any, user: str = "user", item: str = "item", value: str | None = None) -> SparkALS:
+    def fit_spark(self, df: Any, user: str = "user", item: str = "item", value: str | None = None,
+                  time: str | None = None) -> SparkALS:
         """Fit on a Spark DataFrame of raw ids (e.g. ``spark.read.parquet(path)``); returns ``self``.
 
         The id maps are built in Spark (distinct ids, sorted as :class:`~reclite.IdMap`
         sorts them, numbered with ``zipWithIndex``) and collected only as the id arrays;
         the confidence ``f`` is computed in Spark (components :data:`SPARK_COMPONENTS`).
-        A repeated (user, item) pair is merged, keeping its largest value (Spark has no
-        file order to say which came last). The factors and the training pairs are
+        A repeated (user, item) pair is merged: with ``time``, keeping the latest row's
+        value, as a :class:`~reclite.Dataset` keeps the latest (the largest value among
+        rows of the same time); without it, keeping its largest value (Spark has no file
+        order to say which came last). The factors and the training pairs are
         collected when they fit ``max_memory`` (then everything local works, with the
         confidence statistics computed by reclite from the collected pairs); otherwise
         the model stays in Spark: :meth:`recommend_spark` and
@@ -288,6 +292,9 @@ class SparkALS(Recommender):
             Id columns: integers or strings.
         value : str, optional
             A numeric column (rating, play count); without it every pair has value 1.
+        time : str, optional
+            A column of numbers (e.g. Unix seconds), timestamps or dates: which of a
+            repeated pair's rows is the latest.
         """
         self._check_params()
         require_spark()
@@ -309,10 +316,11 @@ class SparkALS(Recommender):
                                       f"{', '.join(other)}, which fit_spark cannot compute in Spark (it supports "
                                       f"{', '.join(SPARK_COMPONENTS)}); collect the data into a reclite Dataset "
                                       "and call fit() for the others")
-        pairs = _checked_pairs(df, user, item, value, needs_values=bool({"value", "log"} & set(expr.components)))
+        pairs = _checked_pairs(df, user, item, value, needs_values=bool({"value", "log"} & set(expr.components)),
+                               time=time)
         session = df.sparkSession
         seed = int_seed(self.random_state, owner=self)
-        pairs = pairs.groupBy(_RAW_U, _RAW_I).agg(F.max(_V).alias(_V))
+        pairs = _merge_repeats(pairs, has_time=time is not None)
         user_map = _index_ids(pairs, _RAW_U, _U).persist()
         item_map = _index_ids(pairs, _RAW_I, _I).persist()
         data = (pairs.join(user_map, _RAW_U).join(item_map, _RAW_I).select(_U, _I, _V)).persist()

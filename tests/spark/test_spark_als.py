@@ -172,6 +172,36 @@ def test_fit_spark_too_big_for_the_driver_stays_in_spark(parquet_path, spark_ses
     assert not (tmp_path / "m").exists()
 
 
+def test_fit_spark_with_time_keeps_a_repeated_pairs_latest_value_as_a_dataset_does(spark_session):
+    """(a, x) is rated 5 then 1 later, (b, y) 2 then 4, (c, x) 3 then 1: with time=, the
+    latest value, as Dataset.from_frame keeps it; without, the largest. Rows of the same
+    latest time (Spark knows no file order, a Dataset keeps the later row): the larger value."""
+    frame = pd.DataFrame({"user": ["a", "a", "b", "b", "c", "c", "a", "b", "c"],
+                          "item": ["x", "x", "y", "y", "x", "x", "y", "x", "y"],
+                          "rating": [5.0, 1.0, 2.0, 4.0, 3.0, 1.0, 2.0, 1.0, 2.0],
+                          "ts": [1, 9, 1, 9, 5, 6, 3, 3, 3]})
+    df = spark_session.createDataFrame(frame)
+    latest = SparkALS(confidence="value", **FAST).fit_spark(df, value="rating", time="ts")
+    with pytest.warns(reclite.errors.DataWarning, match="keeping the latest"):
+        ds = reclite.Dataset.from_frame(frame, user="user", item="item", value="rating", time="ts")
+    ref = SparkALS(confidence="value", **FAST).fit(ds)
+    np.testing.assert_allclose(latest.seen_.toarray(), ref.seen_.toarray(), rtol=1e-6)
+    u, i = latest.users_.to_index(["a"])[0], latest.items_.to_index(["x"])[0]
+    largest = SparkALS(confidence="value", **FAST).fit_spark(df, value="rating")
+    assert latest.seen_[u, i] < largest.seen_[u, i]  # a's x: 1 (latest) against 5 (largest)
+    tie = spark_session.createDataFrame(frame.assign(ts=frame["ts"].where(frame.index != 5, 5)))  # c's x: 3, 1 at 5
+    tied = SparkALS(confidence="value", **FAST).fit_spark(tie, value="rating", time="ts")
+    c, x = tied.users_.to_index(["c"])[0], tied.items_.to_index(["x"])[0]
+    # seen_ holds 1 + value / max value (alpha 1); the values kept have max 4 (b's y) in both fits
+    assert latest.seen_[c, x] == pytest.approx(1 + 1 / 4)  # c's x: 1 at time 6, the latest
+    assert tied.seen_[c, x] == pytest.approx(1 + 3 / 4)  # 3 and 1 both at time 5: the larger
+    with pytest.raises(DataError, match=r"time column 'user' has type string; expected numbers"):
+        SparkALS(**FAST).fit_spark(df, time="user")
+    gaps = spark_session.createDataFrame(frame.assign(ts=frame["ts"].astype(float).where(frame["ts"] != 3)))
+    with pytest.raises(DataError, match=r"time column 'ts' has 3 missing times"):
+        SparkALS(**FAST).fit_spark(gaps, time="ts")
+
+
 def test_fit_spark_errors_name_the_column_and_what_was_expected(spark_session):
     df = spark_session.createDataFrame(pd.DataFrame({"user": ["a", "b", None], "item": [1, 2, 3],
                                                      "score": [1.0, -2.0, 3.0]}))
