@@ -391,8 +391,9 @@ class SparkALS(Recommender):
                    block_bytes: int = 16 * 2**20) -> Any:
         """Top-``k`` item indices per user, ranked in Spark: DataFrame ``(user_idx, item_idx, score, rank)``.
 
-        ``users``: a DataFrame with a column ``user_idx`` (default: every user with
-        factors); ``exclude``: a DataFrame ``(user_idx, item_idx)`` of pairs never
+        ``users``: a DataFrame with a column ``user_idx`` (default: every user of the
+        model; a user Spark fitted no factors for, one without training interactions,
+        is ranked with zero factors, as :meth:`recommend` ranks them); ``exclude``: a DataFrame ``(user_idx, item_idx)`` of pairs never
         returned (default: none). The item factors are broadcast; each partition of users
         is scored and ranked in blocks of ``block_bytes`` of scores by
         :func:`reclite.topk.topk`.
@@ -403,9 +404,10 @@ class SparkALS(Recommender):
         k = check_k(k)
         side = self._spark_state()
         Y = self._item_factors_for_spark(side)
-        ufac = side.user_factors.withColumnRenamed("id", _U)
-        if users is not None:
-            ufac = ufac.join(users.select(_U).distinct(), _U)
+        every = side.user_map.select(_U) if users is None else users.select(_U).distinct()
+        zeros = F.array_repeat(F.lit(0.0).cast("float"), int(Y.shape[1]))
+        ufac = (every.join(side.user_factors.withColumnRenamed("id", _U), _U, "left")
+                .withColumn("features", F.coalesce(F.col("features"), zeros)))
         if exclude is not None:
             seen = exclude.groupBy(_U).agg(F.collect_list(_I).alias("exclude"))
             ufac = ufac.join(seen, _U, "left")

@@ -108,6 +108,25 @@ def test_evaluate_spark_equals_evaluate(model, split, spark_session):
                                want.loc[want["k"] == 10, ["ndcg", "recall"]].to_numpy(), atol=1e-6)
 
 
+def test_users_without_training_interactions_get_the_local_lists_in_spark(data, spark_session):
+    """A temporal split leaves some test users with no training interaction: Spark fits them
+    no factors, recommend ranks them with zero factors, and recommend_spark and
+    evaluate_spark now do the same (before, they got no list in Spark only)."""
+    train, test = reclite.split.temporal(data, at=0.7, min_train=0)
+    cold = np.setdiff1d(np.arange(train.n_users), train.user_idx)
+    assert len(cold) and np.isin(cold, test.user_idx).any()  # the case exists
+    m = SparkALS(regularization=0.05, **FAST).fit(train)
+    spark_recs = _sorted(m.recommend_spark(k=5).toPandas())
+    local = _sorted(m.recommend(k=5))
+    pd.testing.assert_frame_equal(spark_recs[["user", "item", "rank"]], local[["user", "item", "rank"]])
+    assert set(train.users.to_raw(cold).astype(str)) <= set(spark_recs["user"])
+    names = ["ndcg", "recall", "hit_rate", "coverage", "novelty"]
+    want = reclite.evaluate(m, train, test, k=[5, 10], metrics=names)
+    got = reclite.evaluate_spark(m, train, test, k=[5, 10], metrics=names)
+    assert got["n_users"].tolist() == want["n_users"].tolist()
+    np.testing.assert_allclose(got[names].to_numpy(), want[names].to_numpy(), rtol=1e-9, atol=1e-6)
+
+
 def test_evaluate_spark_beyond_accuracy_equals_evaluate(model, split, spark_session):
     """coverage, novelty and popularity, computed in Spark from the persisted lists, equal
     reclite.evaluate's; the default (no metrics=) is every metric, as evaluate's."""
