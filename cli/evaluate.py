@@ -228,8 +228,9 @@ def check_lists(recs: Any, train: Any, test: Any, kmax: int) -> None:
 
 
 def resolve_model(target: str, *, confidence: str | None, alpha: float | None, params: dict[str, Any],
-                  confidence_params: dict | None, seed: int, quiet: bool) -> tuple[Any, str]:
-    """An unfitted estimator for a registry name or a saved model directory, and its label."""
+                  confidence_params: dict | None, seed: int, quiet: bool, saved: Any = None) -> tuple[Any, str]:
+    """An unfitted estimator for a registry name or a saved model directory (``saved``: that
+    directory's model, when already loaded), and its label."""
     from sklearn.base import clone
 
     from reclite.errors import RecliteError
@@ -241,8 +242,7 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
     if path.is_dir():
         import reclite
 
-        saved = reclite.load_model(path)
-        model = clone(saved)
+        model = clone(reclite.load_model(path) if saved is None else saved)
         overrides = with_confidence(params, confidence, alpha, confidence_params)
         if overrides:
             known = model.get_params(deep=False)
@@ -267,18 +267,6 @@ def resolve_model(target: str, *, confidence: str | None, alpha: float | None, p
     return build_model(target, confidence, alpha, params, confidence_params, quiet), target
 
 
-def _known_params(target: str) -> set[str]:
-    """The parameters of the model a registry name or model directory stands for."""
-    path = Path(target)
-    if path.is_dir():
-        import reclite
-
-        return set(reclite.load_model(path).get_params(deep=False))
-    from reclite.models import registry
-
-    return set(registry.get(target)().get_params(deep=False)) if target in registry.names() else set()
-
-
 def resolve_models(targets: list[str], is_csv: list[bool], *, confidence: str | None, alpha: float | None,
                    params: dict[str, Any], confidence_params: dict | None, seed: int,
                    quiet: bool) -> list[tuple[Any, str]]:
@@ -289,12 +277,20 @@ def resolve_models(targets: list[str], is_csv: list[bool], *, confidence: str | 
     one that no model has is an error naming them all. ``--param MODEL.name=value`` goes to
     that model only (and wins over a plain ``name=value``).
     """
+    import reclite
     from reclite.errors import RecliteError
+    from reclite.models import registry
+
+    from .fit import with_confidence
 
     names = [t for t, csv in zip(targets, is_csv, strict=True) if not csv]
     params, scoped = split_scoped(params, names)
-    shared = with_confidence_names(params, confidence, alpha, confidence_params)
-    known = {t: _known_params(t) for t in names} if len(names) > 1 else {}
+    shared = list(with_confidence(params, confidence, alpha, confidence_params))
+    # several models: each one's parameter names (a model directory is loaded here, once)
+    saved = {t: reclite.load_model(t) for t in names if Path(t).is_dir()} if len(names) > 1 else {}
+    known = {t: set(saved[t].get_params(deep=False)) if t in saved else
+             set(registry.get(t)().get_params(deep=False)) if t in registry.names() else set()
+             for t in names} if len(names) > 1 else {}
     if known:
         unused = [p for p in shared if not any(p in k for k in known.values())]
         if unused:
@@ -314,7 +310,8 @@ def resolve_models(targets: list[str], is_csv: list[bool], *, confidence: str | 
             target, confidence=confidence if keep("confidence") else None,
             alpha=alpha if keep("alpha") else None,
             params={**{n: v for n, v in params.items() if keep(n)}, **scoped.get(target, {})},
-            confidence_params=confidence_params if keep("confidence_params") else None, seed=seed, quiet=quiet))
+            confidence_params=confidence_params if keep("confidence_params") else None, seed=seed, quiet=quiet,
+            saved=saved.get(target)))
     labels = [label for _, label in out]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
@@ -342,18 +339,10 @@ def split_scoped(params: dict[str, Any], names: list[str]) -> tuple[dict[str, An
     return shared, scoped
 
 
-def with_confidence_names(params: dict[str, Any], confidence: str | None, alpha: float | None,
-                          confidence_params: dict | None) -> list[str]:
-    """The parameter names the command line sets on the models."""
-    from .fit import with_confidence
-
-    return list(with_confidence(params, confidence, alpha, confidence_params))
-
-
 def format_table(summary: Any) -> str:
     frame = summary.copy()
     for col in frame.columns:
-        if col not in ("k", "n_users"):
+        if col not in ("model", "k", "n_users"):
             frame[col] = frame[col].map(lambda v: "nan" if v != v else f"{v:.4f}")
     return frame.to_string(index=False) + "\n"
 
@@ -451,10 +440,9 @@ def evaluate(
                            f"no --data ({f'{bad!r} is not a file' if bad is not None else 'a CSV'}"
                            f"{', --data given' if data else ''})")
     if test_file is not None:  # the split was made elsewhere: split options would be silently ignored
-        values: dict[str, Any] = {"split_name": split_name, "test_size": test_size, "n_last": n_last, "n_random": n_random,
-                  "at": at, "min_train": min_train}
-        given = [flag for name, (flag, default) in SPLIT_DEFAULTS.items()
-                 if (values[name].value if isinstance(values[name], SplitName) else values[name]) != default]
+        values: dict[str, Any] = {"split_name": split_name, "test_size": test_size, "n_last": n_last,
+                                  "n_random": n_random, "at": at, "min_train": min_train}
+        given = [flag for name, (flag, default) in SPLIT_DEFAULTS.items() if values[name] != default]  # StrEnum == str
         if given:
             raise RecliteError(f"{', '.join(given)}: split options do nothing with --test (the files are the "
                                "split); leave them out, or split here with --data instead of --train/--test")
@@ -467,6 +455,14 @@ def evaluate(
                             confidence_params=parse_param_assignments(confidence_param) or None,
                             seed=seed, quiet=quiet)
     several = len(models) > 1
+    if engine is Engine.spark:  # before reading the data
+        from reclite.models.spark import SparkALS, require_spark
+
+        wrong = [label for model, label in models if not isinstance(model, SparkALS)]
+        if wrong:
+            raise RecliteError(f"--engine spark evaluates spark_als models; {', '.join(wrong)} "
+                               f"{'is' if len(wrong) == 1 else 'are'} not (use --engine local)")
+        require_spark()
     start = time.perf_counter()
     if test_file is not None:
         train, test = read_parts(train_file, test_file)
@@ -490,14 +486,6 @@ def evaluate(
     per_users: dict[str, Any] = {}
     histories: dict[str, Any] = {}
     records: list[dict[str, Any]] = []
-    if engine is Engine.spark:
-        from reclite.models.spark import SparkALS, require_spark
-
-        wrong = [label for model, label in models if not isinstance(model, SparkALS)]
-        if wrong:
-            raise RecliteError(f"--engine spark evaluates spark_als models; {', '.join(wrong)} "
-                               f"{'is' if len(wrong) == 1 else 'are'} not (use --engine local)")
-        require_spark()
     for (model, label), tgt in zip(models, targets, strict=True):
         summary, users, fit_seconds, eval_seconds = evaluate_one(
             model, tgt, label, train, test, ks, names, max_memory=max_memory, per_user=per_user is not None,
@@ -583,12 +571,8 @@ def format_tables(summaries: dict[str, Any]) -> str:
         return format_table(next(iter(summaries.values())))
     import pandas as pd
 
-    frame = pd.concat([s.assign(model=label)[["model", *s.columns]] for label, s in summaries.items()],
-                      ignore_index=True)
-    for col in frame.columns:
-        if col not in ("model", "k", "n_users"):
-            frame[col] = frame[col].map(lambda v: "nan" if v != v else f"{v:.4f}")
-    return frame.to_string(index=False) + "\n"
+    return format_table(pd.concat([s.assign(model=label)[["model", *s.columns]] for label, s in summaries.items()],
+                                  ignore_index=True))
 
 
 def as_json_all(summaries: dict[str, Any], meta: dict[str, Any]) -> str:
